@@ -1,0 +1,93 @@
+// Configuration, read from the environment once at start-up into a frozen, typed object.
+// Invalid settings stop start-up with a report that names every offending variable
+// (README "Configuration" has the table of all of them).
+
+import path from 'node:path';
+import { z } from 'zod';
+import { domainError } from './domain/errors.ts';
+
+export type Environment = 'development' | 'production';
+
+export interface Config {
+  readonly env: Environment;
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  /** Signs redirect tokens and portal sessions. */
+  readonly secret: string;
+  /** Base URL the connector advertises (redirect pages, printed URLs); derived from host/port when unset. */
+  readonly publicUrl: string | undefined;
+  /** Whether the pagoPA node emulator is mounted beside the connector. */
+  readonly emulator: boolean;
+}
+
+/** Used only in development, so `npm start` works with no setup; production refuses it. */
+export const DEVELOPMENT_SECRET = 'ppay-development-secret-do-not-use-in-production';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  PPAY_ENV: z.enum(['development', 'production'], { message: 'must be development or production' }).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(8080),
+  PPAY_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v), {
+      message: 'must be sqlite:<path> or postgres://user@host:port/database',
+    })
+    .optional(),
+  PPAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PPAY_PUBLIC_URL: z.url({ message: 'must be an absolute http(s) URL' }).optional(),
+  PPAY_EMULATOR: booleanFlag.optional(),
+});
+
+type Env = Record<string, string | undefined>;
+
+/** Treats empty variables as unset, as shells and .env files often leave them. */
+function present(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = schema.safeParse(present(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw domainError('CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`, {
+      variables: parsed.error.issues.map((i) => i.path.join('.')),
+    });
+  }
+  const v = parsed.data;
+  const production = v.PPAY_ENV === 'production';
+  if (production && !v.PPAY_SECRET) {
+    throw domainError(
+      'CONFIG_INVALID',
+      'invalid configuration:\n  PPAY_SECRET: is required when PPAY_ENV=production (at least 32 random characters)',
+      { variables: ['PPAY_SECRET'] },
+    );
+  }
+  if (production && v.PPAY_EMULATOR) {
+    throw domainError('CONFIG_INVALID', 'invalid configuration:\n  PPAY_EMULATOR: the emulator is refused when PPAY_ENV=production', {
+      variables: ['PPAY_EMULATOR'],
+    });
+  }
+  const dataDir = path.resolve(v.PPAY_DATA_DIR);
+  return Object.freeze({
+    env: v.PPAY_ENV,
+    host: v.HOST,
+    port: v.PORT,
+    dataDir,
+    databaseUrl: v.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'ppay.sqlite')}`,
+    secret: v.PPAY_SECRET ?? DEVELOPMENT_SECRET,
+    publicUrl: v.PPAY_PUBLIC_URL?.replace(/\/+$/, ''),
+    emulator: v.PPAY_EMULATOR ?? !production,
+  });
+}

@@ -1,0 +1,65 @@
+// The one error catalogue of the connector. Every failure the domain, the data layer or a use case
+// can report is a DomainError with a code from this closed union; each interface (SOAP gestionale,
+// pagoPA endpoints, CLI, portal) maps codes to its own fault format in one place.
+
+export const ERROR_CODES = [
+  // identifiers and values
+  'INVALID_NOTICE_NUMBER',
+  'INVALID_IUV',
+  'INVALID_CHECK_DIGIT',
+  'INVALID_AUX_DIGIT',
+  'INVALID_APPLICATION_CODE',
+  'INVALID_SEGREGATION_CODE',
+  'INVALID_RF_REFERENCE',
+  'INVALID_FISCAL_CODE',
+  'INVALID_IBAN',
+  'INVALID_AMOUNT',
+  'INVALID_DATE',
+  'INVALID_POSITION',
+  'INVALID_TRANSFER',
+  'INVALID_STATE_TRANSITION',
+  // references to things that do not exist or already exist
+  'ENTE_UNKNOWN',
+  'ENTE_DUPLICATE',
+  'SERVICE_UNKNOWN',
+  'SERVICE_DUPLICATE',
+  'STATION_UNKNOWN',
+  'BROKER_UNKNOWN',
+  'CLIENT_UNKNOWN',
+  'CLIENT_DUPLICATE',
+  'POSITION_UNKNOWN',
+  'POSITION_DUPLICATE',
+  'NOTICE_DUPLICATE',
+  'IUV_EXHAUSTED',
+  'RECEIPT_DUPLICATE',
+  'DUPLICATE',
+  'CONCURRENT_UPDATE',
+  // access
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  // configuration
+  'CONFIG_INVALID',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  readonly code: ErrorCode;
+  /** Structured details safe to show to the caller (field names, offending values). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+  }
+}
+
+export function domainError(code: ErrorCode, message: string, details?: Record<string, unknown>): DomainError {
+  return new DomainError(code, message, details);
+}
+
+export function isDomainError(value: unknown, code?: ErrorCode): value is DomainError {
+  return value instanceof DomainError && (code === undefined || value.code === code);
+}
