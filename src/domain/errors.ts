@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   // configuration
   'CONFIG_INVALID',
+  // appended by the data layer
+  'PAYMENT_UNKNOWN',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

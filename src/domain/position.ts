@@ -109,7 +109,11 @@ const CATEGORY = /^[0129]\/\S{3,138}$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 
-function invalid(field: string, message: string, code: 'INVALID_POSITION' | 'INVALID_TRANSFER' = 'INVALID_POSITION') {
+function invalid(
+  field: string,
+  message: string,
+  code: 'INVALID_POSITION' | 'INVALID_TRANSFER' = 'INVALID_POSITION',
+) {
   return domainError(code, message, { field });
 }
 
@@ -142,7 +146,8 @@ export function parseIsoDate(value: string, field = 'date'): string {
 function amount(value: number | string, field: string): AmountCents {
   const cents = parseAmountCents(value);
   if (cents === 0) throw domainError('INVALID_AMOUNT', `${field} must be greater than zero`, { field });
-  if (cents > MAX_AMOUNT_CENTS) throw domainError('INVALID_AMOUNT', `${field} exceeds the pagoPA maximum`, { field });
+  if (cents > MAX_AMOUNT_CENTS)
+    throw domainError('INVALID_AMOUNT', `${field} exceeds the pagoPA maximum`, { field });
   return cents;
 }
 
@@ -161,20 +166,35 @@ function validateDebtor(draft: DebtorDraft): Debtor {
     civicNumber: text(draft.civicNumber, 'debtor.civicNumber', 16, false) || undefined,
     postalCode: text(draft.postalCode, 'debtor.postalCode', 16, false) || undefined,
     city: text(draft.city, 'debtor.city', 35, false) || undefined,
-    stateProvinceRegion: text(draft.stateProvinceRegion, 'debtor.stateProvinceRegion', 35, false) || undefined,
+    stateProvinceRegion:
+      text(draft.stateProvinceRegion, 'debtor.stateProvinceRegion', 35, false) || undefined,
     country: text(draft.country, 'debtor.country', 2, false).toUpperCase() || undefined,
   };
 }
 
-function validateTransfer(draft: TransferDraft, index: number, path: string, ente: string, description: string): Transfer {
+function validateTransfer(
+  draft: TransferDraft,
+  index: number,
+  path: string,
+  ente: string,
+  description: string,
+): Transfer {
   const field = (name: string) => `${path}.transfers[${index - 1}].${name}`;
   const beneficiary = draft.enteFiscalCode ? parseEnteFiscalCode(draft.enteFiscalCode) : ente;
   if (index === 1 && beneficiary !== ente) {
-    throw invalid(field('enteFiscalCode'), 'the first transfer must credit the ente that owns the position', 'INVALID_TRANSFER');
+    throw invalid(
+      field('enteFiscalCode'),
+      'the first transfer must credit the ente that owns the position',
+      'INVALID_TRANSFER',
+    );
   }
   const iban = parseIban(draft.iban);
   if (!CATEGORY.test(draft.category ?? '')) {
-    throw invalid(field('category'), 'category must be a taxonomy code like 9/0101108TS/', 'INVALID_TRANSFER');
+    throw invalid(
+      field('category'),
+      'category must be a taxonomy code like 9/0101108TS/',
+      'INVALID_TRANSFER',
+    );
   }
   return {
     index,
@@ -183,11 +203,17 @@ function validateTransfer(draft: TransferDraft, index: number, path: string, ent
     iban,
     postal: isItalianPostalIban(iban),
     category: draft.category,
-    remittanceInformation: text(draft.remittanceInformation, field('remittanceInformation'), 140, false) || description,
+    remittanceInformation:
+      text(draft.remittanceInformation, field('remittanceInformation'), 140, false) || description,
   };
 }
 
-function validateOption(draft: PaymentOptionDraft, i: number, ente: string, positionDescription: string): PaymentOption {
+function validateOption(
+  draft: PaymentOptionDraft,
+  i: number,
+  ente: string,
+  positionDescription: string,
+): PaymentOption {
   const path = `options[${i}]`;
   if (!Number.isInteger(draft.installment) || draft.installment < 0 || draft.installment > MAX_OPTIONS) {
     throw invalid(`${path}.installment`, 'installment must be 0 (single payment) or 1..100');
@@ -202,10 +228,18 @@ function validateOption(draft: PaymentOptionDraft, i: number, ente: string, posi
   const validated = transfers.map((t, k) => validateTransfer(t, k + 1, path, ente, description));
   const beneficiaries = validated.map((t) => `${t.enteFiscalCode}|${t.iban}`);
   if (new Set(beneficiaries).size !== beneficiaries.length) {
-    throw invalid(`${path}.transfers`, 'two transfers credit the same account of the same ente', 'INVALID_TRANSFER');
+    throw invalid(
+      `${path}.transfers`,
+      'two transfers credit the same account of the same ente',
+      'INVALID_TRANSFER',
+    );
   }
   if (sumCents(validated.map((t) => t.amountCents)) !== amountCents) {
-    throw invalid(`${path}.transfers`, 'the transfers do not add up to the option amount', 'INVALID_TRANSFER');
+    throw invalid(
+      `${path}.transfers`,
+      'the transfers do not add up to the option amount',
+      'INVALID_TRANSFER',
+    );
   }
   return { installment: draft.installment, amountCents, dueDate, description, transfers: validated };
 }
@@ -226,9 +260,12 @@ export function validateDebtPosition(draft: DebtPositionDraft, opts: ValidateOpt
   }
   const options = drafts.map((o, i) => validateOption(o, i, ente, description));
   const numbers = options.map((o) => o.installment);
-  if (new Set(numbers).size !== numbers.length) throw invalid('options', 'two options have the same installment number');
+  if (new Set(numbers).size !== numbers.length)
+    throw invalid('options', 'two options have the same installment number');
   const installments = numbers.filter((n) => n > 0).sort((a, b) => a - b);
-  if (installments.some((n, k) => n !== k + 1)) throw invalid('options', 'installments are numbered 1..n without gaps');
-  if (installments.length === 1) throw invalid('options', 'an installment plan has at least two installments');
+  if (installments.some((n, k) => n !== k + 1))
+    throw invalid('options', 'installments are numbered 1..n without gaps');
+  if (installments.length === 1)
+    throw invalid('options', 'an installment plan has at least two installments');
   return { positionId: draft.positionId, description, debtor, validityDate, options };
 }

@@ -78,7 +78,9 @@ export function isPositionStatus(value: string): value is PositionStatus {
  * An installment plan counts as paid when every installment is; a position whose single option
  * (the "pay in one go" alternative) is paid is paid whatever its installments say.
  */
-export function statusAfterPayment(options: ReadonlyArray<{ installment: number; status: OptionStatus }>): PositionStatus {
+export function statusAfterPayment(
+  options: ReadonlyArray<{ installment: number; status: OptionStatus }>,
+): PositionStatus {
   const isPaid = (s: OptionStatus) => s !== 'UNPAID';
   const single = options.filter((o) => o.installment === 0);
   if (single.some((o) => isPaid(o.status))) return 'PAID';
