@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'INVALID_POSITION',
   'INVALID_TRANSFER',
   'INVALID_STATE_TRANSITION',
+  'INVALID_INPUT',
   // references to things that do not exist or already exist
   'ENTE_UNKNOWN',
   'ENTE_DUPLICATE',

@@ -1,0 +1,169 @@
+// Operator use cases behind the CLI's admin commands: register enti, services and gestionale
+// clients, and show a position with its history. Inputs are validated with the domain parsers.
+
+import { domainError } from '../domain/errors.ts';
+import { parseEnteFiscalCode } from '../domain/fiscalCode.ts';
+import { parseIban } from '../domain/iban.ts';
+import { parseApplicationCode, parseAuxDigit, parseSegregationCode } from '../domain/noticeNumber.ts';
+import type { Store } from '../db/store.ts';
+import type { IntegrationModel } from '../db/repositories/clients.ts';
+import type { Service } from '../db/repositories/services.ts';
+import type { StoredEvent } from '../db/repositories/events.ts';
+import type { StoredPosition } from '../db/repositories/positions.ts';
+import { generatePassword, hashPassword } from './passwords.ts';
+import { requireEnte } from './positions.ts';
+
+const CATEGORY = /^[0129]\/\S{3,138}$/;
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$/;
+
+export interface AddEnteInput {
+  fiscalCode: string;
+  name: string;
+  station: string;
+  auxDigit: number;
+  segregationCode?: string | undefined;
+  applicationCode?: string | undefined;
+  iban?: string | undefined;
+}
+
+export async function addEnte(store: Store, input: AddEnteInput) {
+  const fiscalCode = parseEnteFiscalCode(input.fiscalCode);
+  const auxDigit = parseAuxDigit(input.auxDigit);
+  if (auxDigit === 3 && !input.segregationCode) {
+    throw domainError('INVALID_SEGREGATION_CODE', 'aux digit 3 needs a segregation code', {
+      field: 'segregationCode',
+    });
+  }
+  if (auxDigit === 0 && !input.applicationCode) {
+    throw domainError('INVALID_APPLICATION_CODE', 'aux digit 0 needs an application code', {
+      field: 'applicationCode',
+    });
+  }
+  const station = await store.stations.getByStationId(input.station);
+  if (!station)
+    throw domainError('STATION_UNKNOWN', `no station ${input.station}`, { stationId: input.station });
+  const name = input.name.trim();
+  if (!name) throw domainError('INVALID_INPUT', 'the ente needs a name', { field: 'name' });
+  return store.enti.create({
+    fiscalCode,
+    name,
+    stationId: station.id,
+    auxDigit,
+    segregationCode: input.segregationCode ? parseSegregationCode(input.segregationCode) : null,
+    applicationCode: input.applicationCode ? parseApplicationCode(input.applicationCode) : null,
+    iban: input.iban ? parseIban(input.iban) : null,
+  });
+}
+
+export interface AddServiceInput {
+  ente: string;
+  code: string;
+  description: string;
+  category: string;
+  iban?: string | undefined;
+  spontaneous: boolean;
+}
+
+export async function addService(store: Store, input: AddServiceInput) {
+  const ente = await requireEnte(store, input.ente);
+  if (!CATEGORY.test(input.category)) {
+    throw domainError('INVALID_TRANSFER', 'category must be a taxonomy code like 9/0101108TS/', {
+      field: 'category',
+    });
+  }
+  const iban = input.iban ?? ente.iban;
+  if (!iban)
+    throw domainError('INVALID_IBAN', 'the service needs an IBAN (the ente has no default)', {
+      field: 'iban',
+    });
+  return store.services.create({
+    enteId: ente.id,
+    code: input.code.trim(),
+    description: input.description.trim(),
+    category: input.category,
+    iban: parseIban(iban),
+    spontaneous: input.spontaneous,
+  });
+}
+
+export interface AddClientInput {
+  username: string;
+  name: string;
+  enti: string[];
+  /** Service codes, looked up in the client's enti; empty means every service of those enti. */
+  services: string[];
+  models: IntegrationModel[];
+  /** Fixed password (demo data); generated when absent. */
+  password?: string;
+}
+
+export interface CreatedClient {
+  username: string;
+  password: string;
+  enti: string[];
+  services: string[];
+  models: IntegrationModel[];
+}
+
+export async function addClient(store: Store, input: AddClientInput): Promise<CreatedClient> {
+  if (!USERNAME.test(input.username)) {
+    throw domainError('INVALID_INPUT', 'username must be 3-64 letters, digits or . _ @ -', {
+      field: 'username',
+    });
+  }
+  const enti = await Promise.all(input.enti.map((cf) => requireEnte(store, parseEnteFiscalCode(cf))));
+  const services: Service[] = [];
+  for (const ente of enti) {
+    const offered = await store.services.listByEnte(ente.id);
+    services.push(
+      ...(input.services.length ? offered.filter((s) => input.services.includes(s.code)) : offered),
+    );
+  }
+  const unknown = input.services.filter((code) => !services.some((s) => s.code === code));
+  if (unknown.length > 0) {
+    throw domainError('SERVICE_UNKNOWN', `no such service in the client's enti: ${unknown.join(', ')}`, {
+      unknown,
+    });
+  }
+  const password = input.password ?? generatePassword();
+  await store.clients.create({
+    username: input.username,
+    name: input.name.trim(),
+    passwordHash: await hashPassword(password),
+    enteIds: enti.map((e) => e.id),
+    serviceIds: services.map((s) => s.id),
+    models: input.models,
+  });
+  return {
+    username: input.username,
+    password,
+    enti: enti.map((e) => e.fiscalCode),
+    services: [...new Set(services.map((s) => s.code))],
+    models: input.models,
+  };
+}
+
+export interface PositionView extends StoredPosition {
+  enteFiscalCode: string;
+  serviceCode: string;
+  events: StoredEvent[];
+}
+
+export async function showPosition(
+  store: Store,
+  enteFiscalCode: string,
+  noticeNumber: string,
+): Promise<PositionView> {
+  const ente = await requireEnte(store, enteFiscalCode);
+  const position = await store.positions.findByNoticeNumber(ente.id, noticeNumber);
+  if (!position) {
+    throw domainError('POSITION_UNKNOWN', `no position with notice number ${noticeNumber}`, { noticeNumber });
+  }
+  const service = await store.services.getById(position.serviceId);
+  const history = await Promise.all([
+    store.events.listFor('position', position.id),
+    ...position.options.map((o) => store.events.listFor('payment_option', o.id)),
+  ]);
+  const events = history.flat().sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id - b.id);
+  return { ...position, enteFiscalCode: ente.fiscalCode, serviceCode: service?.code ?? '', events };
+}

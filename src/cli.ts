@@ -1,0 +1,219 @@
+// The `ppay` command line (DESIGN §10): start, migrate, seed, and the operator's admin commands.
+// Every command reads the configuration once; a DomainError ends the command with its code and
+// message on stderr and exit status 1, anything else with a fixed text and status 2.
+
+import { Command, Option } from 'commander';
+import type { Knex } from 'knex';
+import { loadConfig, type Config } from './config.ts';
+import { createDb } from './db/knex.ts';
+import { migrateLatest } from './db/migrate.ts';
+import { createStore, type Store } from './db/store.ts';
+import { isDomainError } from './domain/errors.ts';
+import { startConnector } from './main.ts';
+import { seedDemo } from './app/seedDemo.ts';
+import { addClient, addEnte, addService, showPosition } from './app/admin.ts';
+
+const MODELS = ['base', 'multe', 'async', 'sync'] as const;
+
+/** A mistake in how the command was called: reported without a stack, exit status 1. */
+class UsageError extends Error {}
+
+/** Opens the configured database, migrated, for one command, and always closes it. */
+async function withStore<T>(fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db: Knex = createDb(config.databaseUrl);
+  try {
+    await migrateLatest(db);
+    return await fn(createStore(db), config);
+  } finally {
+    await db.destroy();
+  }
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
+}
+
+function buildCli(): Command {
+  const program = new Command('ppay')
+    .description('ppay-connector: intermediary between public bodies and the pagoPA node')
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('migrate, seed the demo data when the database is empty (development), serve HTTP')
+    .action(async () => {
+      const connector = await startConnector(loadConfig());
+      const { url, config, seeded } = connector;
+      process.stdout.write(
+        [
+          `ppay-connector listening on ${url} (${config.env}, ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')})`,
+          `  health     ${url}/health`,
+          seeded ? '  demo data  loaded (see: npm run -s ppay -- seed --demo --json)' : '',
+        ]
+          .filter(Boolean)
+          .join('\n') + '\n',
+      );
+      const stop = () => {
+        void connector.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(async () => {
+      const applied = await withStore(async (store) => (await migrateLatest(store.db)).length);
+      process.stdout.write(`migrations applied: ${applied}\n`);
+    });
+
+  program
+    .command('seed')
+    .description('load data into the database')
+    .option('--demo', 'the demo broker, station, enti, services, gestionale client and positions')
+    .option('--json', 'print what was seeded as one JSON object')
+    .action(async (opts: { demo?: boolean; json?: boolean }) => {
+      if (!opts.demo) throw new UsageError('nothing to seed: pass --demo');
+      const demo = await withStore(async (store, config) => {
+        if (config.env === 'production') {
+          throw new UsageError('the demo data is refused when PPAY_ENV=production');
+        }
+        return seedDemo(store);
+      });
+      if (opts.json) print(demo);
+      else
+        process.stdout.write(
+          `demo data ready: ${demo.enti.length} enti, ${demo.positions.length} open positions\n`,
+        );
+    });
+
+  const ente = program.command('ente').description('enti creditori');
+  ente
+    .command('add')
+    .requiredOption('--fiscal-code <cf>', '11-digit fiscal code (identificativoDominio)')
+    .requiredOption('--name <name>', 'name of the ente')
+    .requiredOption('--station <id>', 'station id of the intermediary, e.g. 12345678903_01')
+    .option('--segregation-code <nn>', 'segregation code for aux digit 3 notices')
+    .addOption(
+      new Option('--aux-digit <d>', 'aux digit of its notice numbers')
+        .choices(['0', '1', '2', '3'])
+        .default('3'),
+    )
+    .option('--application-code <nn>', 'application code for aux digit 0 notices')
+    .option('--iban <iban>', 'default IBAN for its services')
+    .action(
+      async (opts: {
+        fiscalCode: string;
+        name: string;
+        station: string;
+        segregationCode?: string;
+        auxDigit: string;
+        applicationCode?: string;
+        iban?: string;
+      }) => {
+        const created = await withStore((store) =>
+          addEnte(store, { ...opts, auxDigit: Number(opts.auxDigit) as 0 | 1 | 2 | 3 }),
+        );
+        print(created);
+      },
+    );
+
+  const service = program.command('service').description('services (tipi dovuto) of an ente');
+  service
+    .command('add')
+    .requiredOption('--ente <cf>', 'fiscal code of the ente')
+    .requiredOption('--code <code>', 'service code (tipo dovuto)')
+    .requiredOption('--description <text>', 'causale shown to the payer')
+    .requiredOption('--category <taxonomy>', 'taxonomy code, e.g. 9/0101101IM/')
+    .option('--iban <iban>', 'IBAN credited (defaults to the ente IBAN)')
+    .option('--spontaneous', 'accepts spontaneous payments')
+    .action(
+      async (opts: {
+        ente: string;
+        code: string;
+        description: string;
+        category: string;
+        iban?: string;
+        spontaneous?: boolean;
+      }) => {
+        print(
+          await withStore((store) => addService(store, { ...opts, spontaneous: Boolean(opts.spontaneous) })),
+        );
+      },
+    );
+
+  const client = program.command('client').description('gestionale clients (SOAP credentials)');
+  client
+    .command('add')
+    .requiredOption('--username <username>', 'WS-Security username')
+    .requiredOption('--name <name>', 'who the gestionale is')
+    .requiredOption('--ente <cf...>', 'enti it may act for (repeat or comma-separate)', collect)
+    .option('--service <code...>', 'services it may use (default: all of its enti)', collect)
+    .option('--model <model...>', `integration models (${MODELS.join(', ')}); default all`, collect)
+    .action(
+      async (opts: {
+        username: string;
+        name: string;
+        ente: string[];
+        service?: string[];
+        model?: string[];
+      }) => {
+        const models = opts.model ?? [...MODELS];
+        const unknown = models.filter((m) => !(MODELS as readonly string[]).includes(m));
+        if (unknown.length > 0) throw new UsageError(`unknown model: ${unknown.join(', ')}`);
+        const created = await withStore((store) =>
+          addClient(store, {
+            username: opts.username,
+            name: opts.name,
+            enti: opts.ente,
+            services: opts.service ?? [],
+            models: models as Array<(typeof MODELS)[number]>,
+          }),
+        );
+        process.stderr.write('The password is shown only now: store it in the gestionale.\n');
+        print(created);
+      },
+    );
+
+  const position = program.command('position').description('debt positions');
+  position
+    .command('show')
+    .argument('<ente>', 'fiscal code of the ente')
+    .argument('<noticeNumber>', '18-digit notice number')
+    .action(async (enteFiscalCode: string, noticeNumber: string) => {
+      print(await withStore((store) => showPosition(store, enteFiscalCode, noticeNumber)));
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    if (isDomainError(err)) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      process.exitCode = 1;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 2;
+    }
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,187 @@
+// The `ppay` CLI and `start` as an operator runs them: real processes, a real SQLite file in a
+// temporary data folder, PORT=0, and /health over HTTP.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const CLI = path.join(ROOT, 'src/cli.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function baseEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PPAY_DATA_DIR: dataDir,
+    PORT: '0',
+  };
+  return { ...env, ...extra };
+}
+
+function ppay(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `ppay start` and resolves with the URL it prints once it listens. */
+function startServer(
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcessWithoutNullStreams; url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, 'start'], { cwd: ROOT, env });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 15000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1], output: () => out });
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}: ${out}`));
+    });
+  });
+}
+
+function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('close');
+    child.on('close', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('ppay CLI (real processes, SQLite)', function () {
+  this.timeout(60000);
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppay-cli-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('start migrates, seeds an empty development database, serves /health and stops on SIGTERM', async () => {
+    const { child, url, output } = await startServer(baseEnv(dataDir));
+    try {
+      expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(output()).to.contain('demo data');
+      const res = await fetch(`${url}/health`);
+      expect(res.status).to.equal(200);
+      expect(await res.json()).to.deep.equal({ status: 'ok', db: { status: 'up', dialect: 'sqlite' } });
+      expect(fs.existsSync(path.join(dataDir, 'ppay.sqlite'))).to.equal(true);
+    } finally {
+      expect(await stop(child)).to.equal(0);
+    }
+  });
+
+  it('seed --demo --json prints the same demo data every time', async () => {
+    const env = baseEnv(dataDir);
+    const first = await ppay(['seed', '--demo', '--json'], env);
+    const second = await ppay(['seed', '--demo', '--json'], env);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(second.code, second.stderr).to.equal(0);
+    const demo = JSON.parse(first.stdout);
+    expect(JSON.parse(second.stdout)).to.deep.equal(demo);
+    expect(demo.broker.fiscalCode).to.match(/^\d{11}$/);
+    expect(demo.station.stationId).to.equal(`${demo.broker.fiscalCode}_01`);
+    expect(demo.enti).to.have.length(2);
+    expect(demo.client.username).to.be.a('string').and.not.equal('');
+    expect(demo.client.password).to.be.a('string').and.not.equal('');
+    expect(demo.positions.length).to.be.at.least(12);
+    for (const p of demo.positions) expect(p.noticeNumber).to.match(/^3\d{17}$/);
+    const kinds = new Set(demo.positions.map((p: { kind: string }) => p.kind));
+    expect([...kinds]).to.include.members(['single', 'installments', 'two-beneficiaries', 'postal']);
+  });
+
+  it('position show prints a demo position with its options and history', async () => {
+    const env = baseEnv(dataDir);
+    const demo = JSON.parse((await ppay(['seed', '--demo', '--json'], env)).stdout);
+    const [first] = demo.positions;
+    const shown = await ppay(['position', 'show', first.enteFiscalCode, first.noticeNumber], env);
+    expect(shown.code, shown.stderr).to.equal(0);
+    const position = JSON.parse(shown.stdout);
+    expect(position.status).to.equal('VALID');
+    expect(position.options[0].noticeNumber).to.equal(first.noticeNumber);
+    expect(position.events.length).to.be.at.least(1);
+  });
+
+  it('client add prints generated credentials once and refuses a duplicate username', async () => {
+    const env = baseEnv(dataDir);
+    const demo = JSON.parse((await ppay(['seed', '--demo', '--json'], env)).stdout);
+    const args = [
+      'client',
+      'add',
+      '--username',
+      'acme',
+      '--name',
+      'ACME gestionale',
+      '--ente',
+      demo.enti[0].fiscalCode,
+    ];
+    const created = await ppay(args, env);
+    expect(created.code, created.stderr).to.equal(0);
+    expect(JSON.parse(created.stdout).password).to.have.length.of.at.least(20);
+    const again = await ppay(args, env);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.contain('CLIENT_DUPLICATE');
+  });
+
+  it('ente add refuses a bad fiscal code with its error code and exit status 1', async () => {
+    const env = baseEnv(dataDir);
+    const demo = JSON.parse((await ppay(['seed', '--demo', '--json'], env)).stdout);
+    const run = await ppay(
+      [
+        'ente',
+        'add',
+        '--fiscal-code',
+        '12345678901',
+        '--name',
+        'Comune X',
+        '--station',
+        demo.station.stationId,
+      ],
+      env,
+    );
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.contain('INVALID_FISCAL_CODE');
+  });
+
+  it('stops start-up on an unknown DATABASE_URL scheme, naming the variable', async () => {
+    const run = await ppay(['start'], baseEnv(dataDir, { DATABASE_URL: 'mysql://root@127.0.0.1/test' }));
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.contain('DATABASE_URL');
+  });
+
+  it('stops start-up in production without a secret, naming PPAY_SECRET, and refuses the demo seed there', async () => {
+    const run = await ppay(['start'], baseEnv(dataDir, { PPAY_ENV: 'production' }));
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.contain('PPAY_SECRET');
+    const seed = await ppay(
+      ['seed', '--demo'],
+      baseEnv(dataDir, { PPAY_ENV: 'production', PPAY_SECRET: 'x'.repeat(40) }),
+    );
+    expect(seed.code).to.equal(1);
+    expect(seed.stderr).to.contain('production');
+  });
+});
