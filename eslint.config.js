@@ -21,10 +21,21 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../*', 'node:*', 'knex', 'express', '*sqlite*', 'pg'], message: 'src/domain is pure: it imports nothing from the rest' }] },
+        {
+          patterns: [
+            {
+              group: ['../*', 'node:*', 'knex', 'express', '*sqlite*', 'pg'],
+              message: 'src/domain is pure: it imports nothing from the rest',
+            },
+          ],
+        },
       ],
     },
   },
-  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   prettier,
 );

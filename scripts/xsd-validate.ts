@@ -32,7 +32,9 @@ for (const file of files) {
   } catch (err) {
     failed += 1;
     const details = (err as { details?: Array<{ message: string; line: number }> }).details;
-    console.log(`FAIL ${file}: ${details ? details.map((d) => `line ${d.line}: ${d.message.trim()}`).join('; ') : String(err)}`);
+    console.log(
+      `FAIL ${file}: ${details ? details.map((d) => `line ${d.line}: ${d.message.trim()}`).join('; ') : String(err)}`,
+    );
   } finally {
     doc.dispose();
   }

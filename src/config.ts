@@ -30,7 +30,9 @@ const booleanFlag = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const schema = z.object({
-  PPAY_ENV: z.enum(['development', 'production'], { message: 'must be development or production' }).default('development'),
+  PPAY_ENV: z
+    .enum(['development', 'production'], { message: 'must be development or production' })
+    .default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce
     .number({ message: 'must be a number' })
@@ -75,9 +77,13 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   if (production && v.PPAY_EMULATOR) {
-    throw domainError('CONFIG_INVALID', 'invalid configuration:\n  PPAY_EMULATOR: the emulator is refused when PPAY_ENV=production', {
-      variables: ['PPAY_EMULATOR'],
-    });
+    throw domainError(
+      'CONFIG_INVALID',
+      'invalid configuration:\n  PPAY_EMULATOR: the emulator is refused when PPAY_ENV=production',
+      {
+        variables: ['PPAY_EMULATOR'],
+      },
+    );
   }
   const dataDir = path.resolve(v.PPAY_DATA_DIR);
   return Object.freeze({

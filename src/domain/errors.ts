@@ -59,7 +59,11 @@ export class DomainError extends Error {
   }
 }
 
-export function domainError(code: ErrorCode, message: string, details?: Record<string, unknown>): DomainError {
+export function domainError(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): DomainError {
   return new DomainError(code, message, details);
 }
 

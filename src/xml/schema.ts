@@ -18,7 +18,10 @@ export interface SchemaViolation {
 export type ValidationResult = { ok: true } | { ok: false; violations: SchemaViolation[] };
 
 export class XmlRejected extends Error {
-  constructor(readonly reason: 'doctype' | 'malformed', message: string) {
+  constructor(
+    readonly reason: 'doctype' | 'malformed',
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -7,7 +7,8 @@ function failure(env: Record<string, string>): { variables: unknown; message: st
   try {
     loadConfig(env);
   } catch (err) {
-    if (isDomainError(err, 'CONFIG_INVALID')) return { variables: err.details.variables, message: err.message };
+    if (isDomainError(err, 'CONFIG_INVALID'))
+      return { variables: err.details.variables, message: err.message };
     throw err;
   }
   throw new Error('configuration was accepted');
@@ -51,9 +52,9 @@ describe('configuration', () => {
     expect(failure({ PORT: '70000' }).variables).to.deep.equal(['PORT']);
     expect(failure({ PORT: 'eighty' }).variables).to.deep.equal(['PORT']);
     const secret = 's'.repeat(40);
-    expect(failure({ PPAY_ENV: 'production', PPAY_SECRET: secret, PPAY_EMULATOR: 'true' }).variables).to.deep.equal([
-      'PPAY_EMULATOR',
-    ]);
+    expect(
+      failure({ PPAY_ENV: 'production', PPAY_SECRET: secret, PPAY_EMULATOR: 'true' }).variables,
+    ).to.deep.equal(['PPAY_EMULATOR']);
   });
 
   it('reports every bad variable at once', () => {

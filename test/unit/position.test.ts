@@ -11,7 +11,12 @@ function draft(overrides: Partial<DebtPositionDraft> = {}): DebtPositionDraft {
   return {
     positionId: 'TARI-2026-0001',
     description: 'TARI 2026 acconto',
-    debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Mario Rossi', email: 'mario@example.org' },
+    debtor: {
+      type: 'F',
+      fiscalCode: 'RSSMRA85T10A562S',
+      fullName: 'Mario Rossi',
+      email: 'mario@example.org',
+    },
     options: [
       {
         installment: 0,
@@ -101,13 +106,17 @@ describe('debt position validation', () => {
       iban: i % 2 ? POSTAL_IBAN : IBAN,
       category: `9/010110${i}IM/`,
     }));
-    expect(errorOf(() => validateDebtPosition(d, { enteFiscalCode: ENTE }))?.code).to.equal('INVALID_TRANSFER');
+    expect(errorOf(() => validateDebtPosition(d, { enteFiscalCode: ENTE }))?.code).to.equal(
+      'INVALID_TRANSFER',
+    );
   });
 
   it('refuses a first transfer that credits another ente', () => {
     const d = draft();
     d.options[0]!.transfers[0]!.enteFiscalCode = OTHER_ENTE;
-    expect(errorOf(() => validateDebtPosition(d, { enteFiscalCode: ENTE }))?.code).to.equal('INVALID_TRANSFER');
+    expect(errorOf(() => validateDebtPosition(d, { enteFiscalCode: ENTE }))?.code).to.equal(
+      'INVALID_TRANSFER',
+    );
   });
 
   it('refuses zero, fractional and over-limit amounts with INVALID_AMOUNT', () => {
@@ -124,9 +133,13 @@ describe('debt position validation', () => {
   it('refuses a bad IBAN, a bad fiscal code and a bad category with their own codes', () => {
     const badIban = draft();
     badIban.options[0]!.transfers[0]!.iban = 'IT61X0542811101000000123456';
-    expect(errorOf(() => validateDebtPosition(badIban, { enteFiscalCode: ENTE }))?.code).to.equal('INVALID_IBAN');
+    expect(errorOf(() => validateDebtPosition(badIban, { enteFiscalCode: ENTE }))?.code).to.equal(
+      'INVALID_IBAN',
+    );
 
-    const badDebtor = draft({ debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562X', fullName: 'Mario Rossi' } });
+    const badDebtor = draft({
+      debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562X', fullName: 'Mario Rossi' },
+    });
     expect(errorOf(() => validateDebtPosition(badDebtor, { enteFiscalCode: ENTE }))?.code).to.equal(
       'INVALID_FISCAL_CODE',
     );
@@ -149,9 +162,12 @@ describe('debt position validation', () => {
   });
 
   it('accepts the anonymous debtor pagoPA allows', () => {
-    const p = validateDebtPosition(draft({ debtor: { type: 'F', fiscalCode: 'anonimo', fullName: 'Proprietario veicolo' } }), {
-      enteFiscalCode: ENTE,
-    });
+    const p = validateDebtPosition(
+      draft({ debtor: { type: 'F', fiscalCode: 'anonimo', fullName: 'Proprietario veicolo' } }),
+      {
+        enteFiscalCode: ENTE,
+      },
+    );
     expect(p.debtor?.fiscalCode).to.equal('ANONIMO');
   });
 
@@ -159,7 +175,10 @@ describe('debt position validation', () => {
     const option = (n: number) => ({ ...draft().options[0]!, installment: n });
     for (const numbers of [[1, 3], [0, 0], [1]]) {
       const d = draft({ options: numbers.map(option) });
-      expect(errorOf(() => validateDebtPosition(d, { enteFiscalCode: ENTE })), numbers.join(',')).to.deep.equal({
+      expect(
+        errorOf(() => validateDebtPosition(d, { enteFiscalCode: ENTE })),
+        numbers.join(','),
+      ).to.deep.equal({
         code: 'INVALID_POSITION',
         field: 'options',
       });
@@ -167,20 +186,22 @@ describe('debt position validation', () => {
   });
 
   it('refuses bad position ids, empty descriptions and control characters', () => {
-    expect(errorOf(() => validateDebtPosition(draft({ positionId: '' }), { enteFiscalCode: ENTE }))?.field).to.equal(
-      'positionId',
-    );
-    expect(errorOf(() => validateDebtPosition(draft({ positionId: 'a b' }), { enteFiscalCode: ENTE }))?.field).to.equal(
-      'positionId',
-    );
-    expect(errorOf(() => validateDebtPosition(draft({ description: '   ' }), { enteFiscalCode: ENTE }))?.field).to.equal(
-      'description',
-    );
     expect(
-      errorOf(() => validateDebtPosition(draft({ description: 'TARI\u0000' }), { enteFiscalCode: ENTE }))?.field,
+      errorOf(() => validateDebtPosition(draft({ positionId: '' }), { enteFiscalCode: ENTE }))?.field,
+    ).to.equal('positionId');
+    expect(
+      errorOf(() => validateDebtPosition(draft({ positionId: 'a b' }), { enteFiscalCode: ENTE }))?.field,
+    ).to.equal('positionId');
+    expect(
+      errorOf(() => validateDebtPosition(draft({ description: '   ' }), { enteFiscalCode: ENTE }))?.field,
     ).to.equal('description');
     expect(
-      errorOf(() => validateDebtPosition(draft({ description: 'x'.repeat(141) }), { enteFiscalCode: ENTE }))?.field,
+      errorOf(() => validateDebtPosition(draft({ description: 'TARI\u0000' }), { enteFiscalCode: ENTE }))
+        ?.field,
+    ).to.equal('description');
+    expect(
+      errorOf(() => validateDebtPosition(draft({ description: 'x'.repeat(141) }), { enteFiscalCode: ENTE }))
+        ?.field,
     ).to.equal('description');
   });
 
@@ -192,8 +213,8 @@ describe('debt position validation', () => {
   });
 
   it('refuses an ente fiscal code that is not 11 digits', () => {
-    expect(errorOf(() => validateDebtPosition(draft(), { enteFiscalCode: 'RSSMRA85T10A562S' }))?.code).to.equal(
-      'INVALID_FISCAL_CODE',
-    );
+    expect(
+      errorOf(() => validateDebtPosition(draft(), { enteFiscalCode: 'RSSMRA85T10A562S' }))?.code,
+    ).to.equal('INVALID_FISCAL_CODE');
   });
 });

@@ -60,7 +60,8 @@ describe('position state machine', () => {
 
   it('has terminal states with no way out', () => {
     for (const terminal of ['CANCELLED', 'RELEASED', 'RECONCILED'] as const) {
-      for (const to of POSITION_STATUSES) expect(canTransition(terminal, to), `${terminal}→${to}`).to.equal(false);
+      for (const to of POSITION_STATUSES)
+        expect(canTransition(terminal, to), `${terminal}→${to}`).to.equal(false);
     }
   });
 
@@ -69,9 +70,13 @@ describe('position state machine', () => {
   });
 
   it('refuses to un-pay a payment option', () => {
-    expect(transitionError(() => assertOptionTransition('PAID', 'UNPAID'))).to.equal('INVALID_STATE_TRANSITION');
+    expect(transitionError(() => assertOptionTransition('PAID', 'UNPAID'))).to.equal(
+      'INVALID_STATE_TRANSITION',
+    );
     expect(transitionError(() => assertOptionTransition('UNPAID', 'PAID'))).to.equal(undefined);
-    expect(transitionError(() => assertOptionTransition('UNPAID', 'REPORTED'))).to.equal('INVALID_STATE_TRANSITION');
+    expect(transitionError(() => assertOptionTransition('UNPAID', 'REPORTED'))).to.equal(
+      'INVALID_STATE_TRANSITION',
+    );
   });
 
   describe('statusAfterPayment', () => {

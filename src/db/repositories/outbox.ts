@@ -1,0 +1,183 @@
+// The notification outbox: callbacks to gestionali are enqueued in the transaction of the change that
+// causes them, then delivered by a worker with retries and backoff; dead letters can be replayed.
+
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../knex.ts';
+import { appendEvent, type ChangeContext } from './events.ts';
+import { inTransaction, isoNow, toInt, type Clock } from '../rows.ts';
+
+const OUTBOX = 'outbox';
+const WORKER = 'outbox-worker';
+/** How long a claimed message stays invisible to other workers before it may be claimed again. */
+export const DEFAULT_CLAIM_LEASE_MS = 60_000;
+
+export type OutboxStatus = 'PENDING' | 'DELIVERED' | 'DEAD';
+
+export interface NewOutboxMessage {
+  topic: string;
+  /** Who receives it: the gestionale client id. */
+  target: string | number;
+  payload: unknown;
+  /** Not before this time (defaults to now). */
+  notBefore?: Date;
+}
+
+export interface OutboxMessage {
+  id: string;
+  topic: string;
+  target: string;
+  payload: unknown;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  target: string;
+  payload: string;
+  status: OutboxStatus;
+  attempts: number | string;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+function toMessage(row: OutboxRow): OutboxMessage {
+  return {
+    id: row.id,
+    topic: row.topic,
+    target: row.target,
+    payload: JSON.parse(row.payload) as unknown,
+    status: row.status,
+    attempts: toInt(row.attempts),
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    deliveredAt: row.delivered_at,
+  };
+}
+
+export function createOutboxRepository(db: Db, clock: Clock) {
+  const get = async (id: string): Promise<OutboxMessage | null> => {
+    const row = await db<OutboxRow>('outbox').where({ id }).first();
+    return row ? toMessage(row) : null;
+  };
+
+  /** Changes the status of a message that is in `from`, with its event; false when it is not. */
+  const changeStatus = (
+    id: string,
+    from: OutboxStatus,
+    columns: Partial<OutboxRow>,
+    ctx: ChangeContext,
+  ): Promise<boolean> =>
+    inTransaction(db, async (trx) => {
+      const changed = await trx('outbox').where({ id, status: from }).update(columns);
+      if (changed === 0) return false;
+      await appendEvent(trx, clock, {
+        entityType: OUTBOX,
+        entityId: id,
+        action: 'status_changed',
+        fromStatus: from,
+        toStatus: columns.status ?? from,
+        ...ctx,
+      });
+      return true;
+    });
+
+  return {
+    get,
+
+    /** Queues a message; pass the caller's transaction so it exists only if the change commits. */
+    async enqueue(message: NewOutboxMessage): Promise<OutboxMessage> {
+      const now = isoNow(clock);
+      const id = randomUUID();
+      await db('outbox').insert({
+        id,
+        topic: message.topic,
+        target: String(message.target),
+        payload: JSON.stringify(message.payload),
+        status: 'PENDING',
+        attempts: 0,
+        next_attempt_at: message.notBefore?.toISOString() ?? now,
+        created_at: now,
+      });
+      return (await get(id)) as OutboxMessage;
+    },
+
+    /**
+     * Claims up to `limit` due messages: one UPDATE that counts the attempt and pushes the next
+     * attempt past a lease, so a concurrent worker no longer sees them as due (PostgreSQL re-checks
+     * the WHERE on a row it waited for; SQLite runs one writer at a time).
+     */
+    async claimDue(now: Date, limit: number, leaseMs = DEFAULT_CLAIM_LEASE_MS): Promise<OutboxMessage[]> {
+      const nowIso = now.toISOString();
+      const due = { status: 'PENDING' };
+      const candidates = db('outbox')
+        .select('id')
+        .where(due)
+        .andWhere('next_attempt_at', '<=', nowIso)
+        .orderBy([{ column: 'next_attempt_at' }, { column: 'created_at' }, { column: 'id' }])
+        .limit(limit);
+      const rows: OutboxRow[] = await db('outbox')
+        .where(due)
+        .andWhere('next_attempt_at', '<=', nowIso)
+        .whereIn('id', candidates)
+        .update({
+          attempts: db.raw('?? + 1', ['attempts']),
+          next_attempt_at: new Date(now.getTime() + leaseMs).toISOString(),
+        })
+        .returning('*');
+      return rows
+        .map(toMessage)
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    },
+
+    markDelivered(id: string): Promise<boolean> {
+      const columns = { status: 'DELIVERED' as const, delivered_at: isoNow(clock), last_error: null };
+      return changeStatus(id, 'PENDING', columns, { cause: 'delivered', actor: WORKER });
+    },
+
+    /** Records a failed attempt and when to try again; the message stays PENDING. */
+    async markFailed(id: string, error: string, nextAttemptAt: Date): Promise<boolean> {
+      const changed = await db('outbox')
+        .where({ id, status: 'PENDING' })
+        .update({ last_error: error, next_attempt_at: nextAttemptAt.toISOString() });
+      return changed > 0;
+    },
+
+    /** Gives up on a message: it stays in the table as a dead letter until replayed. */
+    markDead(id: string, error: string): Promise<boolean> {
+      return changeStatus(
+        id,
+        'PENDING',
+        { status: 'DEAD', last_error: error },
+        { cause: error, actor: WORKER },
+      );
+    },
+
+    async list(status?: OutboxStatus): Promise<OutboxMessage[]> {
+      const query = db<OutboxRow>('outbox');
+      if (status) query.where({ status });
+      const rows = await query.orderBy([{ column: 'created_at' }, { column: 'id' }]);
+      return rows.map(toMessage);
+    },
+
+    /** Puts a dead letter back in the queue, due now, with its attempts reset; null unless it was DEAD. */
+    async replay(
+      id: string,
+      ctx: ChangeContext = { cause: 'replayed by an operator', actor: 'operator' },
+    ): Promise<OutboxMessage | null> {
+      const columns = { status: 'PENDING' as const, attempts: 0, next_attempt_at: isoNow(clock) };
+      const replayed = await changeStatus(id, 'DEAD', columns, ctx);
+      return replayed ? get(id) : null;
+    },
+  };
+}
+
+export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

@@ -1,0 +1,63 @@
+// The data-layer facade: every repository bound to one Knex (or transaction), and `transaction()`
+// that rebinds them all to a new transaction so a use case can compose several writes atomically.
+
+import type { Db } from './knex.ts';
+import { systemClock, type Clock } from './rows.ts';
+import { createBrokersRepository, type BrokersRepository } from './repositories/brokers.ts';
+import { createClientsRepository, type ClientsRepository } from './repositories/clients.ts';
+import { createEntiRepository, type EntiRepository } from './repositories/enti.ts';
+import { createEventsRepository, type EventsRepository } from './repositories/events.ts';
+import { createIuvRepository, type IuvRepository } from './repositories/iuv.ts';
+import { createLocksRepository, type LocksRepository } from './repositories/locks.ts';
+import { createOutboxRepository, type OutboxRepository } from './repositories/outbox.ts';
+import { createPaymentsRepository, type PaymentsRepository } from './repositories/payments.ts';
+import { createPositionsRepository, type PositionsRepository } from './repositories/positions.ts';
+import { createReceiptsRepository, type ReceiptsRepository } from './repositories/receipts.ts';
+import { createServicesRepository, type ServicesRepository } from './repositories/services.ts';
+import { createStationsRepository, type StationsRepository } from './repositories/stations.ts';
+
+export interface StoreOptions {
+  /** Source of "now" for every timestamp the store writes; tests pass a fixed clock. */
+  clock?: Clock;
+}
+
+export interface Store {
+  db: Db;
+  brokers: BrokersRepository;
+  stations: StationsRepository;
+  enti: EntiRepository;
+  services: ServicesRepository;
+  clients: ClientsRepository;
+  positions: PositionsRepository;
+  iuv: IuvRepository;
+  payments: PaymentsRepository;
+  receipts: ReceiptsRepository;
+  events: EventsRepository;
+  outbox: OutboxRepository;
+  locks: LocksRepository;
+  /**
+   * Runs fn with a store bound to a new transaction (a savepoint when this store is already in one):
+   * committed when fn resolves, rolled back when it throws.
+   */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+}
+
+export function createStore(db: Db, opts: StoreOptions = {}): Store {
+  const clock = opts.clock ?? systemClock;
+  return {
+    db,
+    brokers: createBrokersRepository(db, clock),
+    stations: createStationsRepository(db, clock),
+    enti: createEntiRepository(db, clock),
+    services: createServicesRepository(db, clock),
+    clients: createClientsRepository(db, clock),
+    positions: createPositionsRepository(db, clock),
+    iuv: createIuvRepository(db, clock),
+    payments: createPaymentsRepository(db, clock),
+    receipts: createReceiptsRepository(db, clock),
+    events: createEventsRepository(db, clock),
+    outbox: createOutboxRepository(db, clock),
+    locks: createLocksRepository(db, clock),
+    transaction: (fn) => db.transaction((trx) => fn(createStore(trx, opts))),
+  };
+}
