@@ -20,6 +20,10 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** Whether the pagoPA node emulator is mounted beside the connector. */
   readonly emulator: boolean;
+  /** Largest SOAP request accepted, in bytes, counted after gzip/deflate inflation. */
+  readonly maxBodyBytes: number;
+  /** Days a SOAP request/response stays in the message log. */
+  readonly messageLogDays: number;
 }
 
 /** Used only in development, so `npm start` works with no setup; production refuses it. */
@@ -50,6 +54,16 @@ const schema = z.object({
   PPAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PPAY_PUBLIC_URL: z.url({ message: 'must be an absolute http(s) URL' }).optional(),
   PPAY_EMULATOR: booleanFlag.optional(),
+  PPAY_MAX_BODY_BYTES: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1024, 'must be at least 1024')
+    .default(5 * 1024 * 1024),
+  PPAY_MESSAGE_LOG_DAYS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .default(30),
 });
 
 type Env = Record<string, string | undefined>;
@@ -95,5 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     secret: v.PPAY_SECRET ?? DEVELOPMENT_SECRET,
     publicUrl: v.PPAY_PUBLIC_URL?.replace(/\/+$/, ''),
     emulator: v.PPAY_EMULATOR ?? !production,
+    maxBodyBytes: v.PPAY_MAX_BODY_BYTES,
+    messageLogDays: v.PPAY_MESSAGE_LOG_DAYS,
   });
 }

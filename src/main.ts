@@ -11,6 +11,12 @@ import { createDb, dialectOf } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { createStore, type Store } from './db/store.ts';
 import { isDatabaseEmpty, seedDemo } from './app/seedDemo.ts';
+import { mountSoapServices, type SoapServiceBinding } from './soap/server.ts';
+import { pagopaBindings } from './soap/pagopa/bindings.ts';
+import { purgeMessageLog } from './soap/messageLog.ts';
+
+/** The SOAP message log is trimmed to PPAY_MESSAGE_LOG_DAYS at start and then every six hours. */
+const PURGE_INTERVAL_MS = 6 * 3600 * 1000;
 
 export interface Connector {
   readonly url: string;
@@ -22,9 +28,20 @@ export interface Connector {
   close(): Promise<void>;
 }
 
-export function buildApp(db: Knex): Express {
+/** The SOAP services the connector serves, with their handlers. */
+export function defaultSoapBindings(): SoapServiceBinding[] {
+  return [...pagopaBindings()];
+}
+
+export async function buildApp(
+  db: Knex,
+  store: Store,
+  config: Pick<Config, 'maxBodyBytes'>,
+  soapBindings: SoapServiceBinding[] = defaultSoapBindings(),
+): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', false);
   app.get('/health', async (_req, res) => {
     try {
       await db.raw('select 1');
@@ -34,6 +51,7 @@ export function buildApp(db: Knex): Express {
       res.status(503).json({ status: 'error', db: { status: 'down', dialect: dialectOf(db) } });
     }
   });
+  await mountSoapServices(app, { store, maxBodyBytes: config.maxBodyBytes, bindings: soapBindings });
   return app;
 }
 
@@ -59,8 +77,12 @@ export async function startConnector(config: Config): Promise<Connector> {
     const store = createStore(db);
     const seeded = config.env === 'development' && (await isDatabaseEmpty(store));
     if (seeded) await seedDemo(store);
-    const server = await listen(buildApp(db), config.host, config.port);
+    const server = await listen(await buildApp(db, store, config), config.host, config.port);
+    const purge = () => void purgeMessageLog(store, config.messageLogDays).catch(() => undefined);
+    purge();
+    const purgeTimer = setInterval(purge, PURGE_INTERVAL_MS).unref();
     const close = async () => {
+      clearInterval(purgeTimer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.destroy();
     };

@@ -4,6 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { XmlDocument, XsdValidator, XmlValidateError, type XmlElement } from 'libxml2-wasm';
 import { xmlRegisterFsInputProviders } from 'libxml2-wasm/lib/nodejs.mjs';
 
@@ -55,7 +56,13 @@ export class CompiledSchema {
 
   static load(file: string): CompiledSchema {
     const absolute = path.resolve(file);
-    const doc = XmlDocument.fromBuffer(fs.readFileSync(absolute), { url: absolute });
+    return CompiledSchema.fromBuffer(fs.readFileSync(absolute), absolute);
+  }
+
+  /** Compiles schema text whose relative imports resolve against `url` (a file path). */
+  static fromBuffer(source: Uint8Array, url: string): CompiledSchema {
+    const doc = XmlDocument.fromBuffer(source, { url });
+    const absolute = url;
     try {
       return new CompiledSchema(absolute, doc, XsdValidator.fromDoc(doc));
     } catch (err) {
@@ -102,4 +109,29 @@ export function schemaFor(file: string): CompiledSchema {
     cache.set(key, schema);
   }
   return schema;
+}
+
+const sets = new Map<string, CompiledSchema>();
+
+/**
+ * One validator for several namespaces (e.g. a legacy body and its intestazionePPT header, or a
+ * service and the common types it imports): a driver schema that only imports each of them.
+ */
+export function schemaSetFor(schemas: ReadonlyArray<{ namespace: string; file: string }>): CompiledSchema {
+  const key = schemas
+    .map((s) => `${s.namespace}=${path.resolve(s.file)}`)
+    .sort()
+    .join('|');
+  let set = sets.get(key);
+  if (!set) {
+    const imports = schemas
+      .map((s) => `<xs:import namespace="${s.namespace}" schemaLocation="${path.resolve(s.file)}"/>`)
+      .join('');
+    const driver = `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">${imports}</xs:schema>`;
+    // The driver needs a URL of its own: libxml2 refuses a schema that imports its own location.
+    const base = path.join(path.dirname(path.resolve(schemas[0]?.file ?? '.')), '__schema-set__.xsd');
+    set = CompiledSchema.fromBuffer(Buffer.from(driver), base);
+    sets.set(key, set);
+  }
+  return set;
 }

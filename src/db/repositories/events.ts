@@ -89,6 +89,14 @@ export function createEventsRepository(db: Db, clock: Clock) {
         .orderBy('id');
       return rows.map(toEvent);
     },
+
+    /** Deletes events of one type older than `before` (message-log retention); returns how many. */
+    purge(entityType: string, before: Date): Promise<number> {
+      return db('events')
+        .where({ entity_type: entityType })
+        .andWhere('occurred_at', '<', before.toISOString())
+        .delete();
+    },
   };
 }
 

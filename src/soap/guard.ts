@@ -1,0 +1,254 @@
+// The checks every inbound SOAP message passes before node-soap or any handler sees it: size cap
+// (also after gzip/deflate inflation), no DOCTYPE, well-formed SOAP 1.1 envelope, a body element
+// that is one of the service's operations, SOAPAction agreeing with it, credentials (gestionale),
+// and XSD validation of the body element and declared headers. Every exchange is logged.
+
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { XmlDocument, XmlElement } from 'libxml2-wasm';
+import type { Store } from '../db/store.ts';
+import { parseUntrusted, schemaSetFor, XmlRejected, type CompiledSchema } from '../xml/schema.ts';
+import type { XmlNode } from '../xml/build.ts';
+import {
+  childrenNamed,
+  envelope,
+  EnvelopeError,
+  firstText,
+  readEnvelope,
+  soapFault,
+  type FaultCode,
+} from './envelope.ts';
+import type { OperationDescription, ServiceDescription } from './manifest.ts';
+import { logMessage } from './messageLog.ts';
+import { readUsernameToken, type Authenticator, type Principal } from './wsSecurity.ts';
+
+/** What the guard learnt about a request, for the handler that answers it. */
+export interface SoapContext {
+  correlationId: string;
+  service: ServiceDescription;
+  operation: OperationDescription;
+  principal: Principal | null;
+  /** Identity fields read from the validated message (idPA, identificativoDominio, ...). */
+  identity: Record<string, string | null>;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    soap?: SoapContext;
+  }
+}
+
+/** Answers for a body that breaks the schema: each interface words it its own way. */
+export type SchemaRejection = (
+  operation: OperationDescription,
+  identity: Record<string, string | null>,
+  detail: string,
+) => XmlNode;
+
+export interface GuardOptions {
+  service: ServiceDescription;
+  store: Store;
+  maxBodyBytes: number;
+  /** Required for the gestionale interface: requests without valid credentials get soap:Client. */
+  authenticator?: Authenticator;
+  rejectSchema: SchemaRejection;
+}
+
+const FIXED_TEXT = {
+  tooLarge: 'The message is too large',
+  doctype: 'DOCTYPE is not allowed',
+  malformed: 'The message is not well-formed XML',
+  envelope: 'The message is not a SOAP 1.1 envelope with one body element',
+  operation: 'The body element is not an operation of this service',
+  soapAction: 'The SOAPAction header does not match the body element',
+  credentials: 'Authentication failed',
+} as const;
+
+/** Element names whose text identifies the caller; read once the message has passed the schema. */
+const IDENTITY_FIELDS = [
+  'idPA',
+  'idBrokerPA',
+  'idStation',
+  'identificativoDominio',
+  'identificativoIntermediarioPA',
+  'identificativoStazioneIntermediarioPA',
+  'enteFiscalCode',
+  'serviceCode',
+] as const;
+
+function soapActionOf(req: Request): string | null {
+  const raw = req.headers.soapaction;
+  if (typeof raw !== 'string') return null;
+  return raw.trim().replace(/^"(.*)"$/, '$1');
+}
+
+function readIdentity(payload: XmlElement, header: XmlElement | null): Record<string, string | null> {
+  const identity: Record<string, string | null> = {};
+  for (const field of IDENTITY_FIELDS)
+    identity[field] = firstText(payload, field) ?? (header ? firstText(header, field) : null);
+  return identity;
+}
+
+class Rejection extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super('rejected');
+  }
+}
+
+function clientFault(text: string, correlationId: string, status = 500): Rejection {
+  return new Rejection(status, soapFault('soap:Client' satisfies FaultCode, text, correlationId));
+}
+
+export function soapGuard(options: GuardOptions): RequestHandler[] {
+  const { service, store } = options;
+  const schema: CompiledSchema = schemaSetFor(service.schemas);
+  const byElement = new Map(service.operations.map((o) => [`{${o.input.namespace}}${o.input.localName}`, o]));
+
+  const readBody = express.raw({ type: () => true, limit: options.maxBodyBytes, inflate: true });
+
+  function validateHeaders(header: XmlElement | null, operation: OperationDescription): string[] {
+    const problems: string[] = [];
+    for (const expected of operation.inputHeaders) {
+      const [element] = childrenNamed(header, expected.namespace, expected.localName);
+      if (!element) {
+        problems.push(`missing SOAP header ${expected.localName}`);
+        continue;
+      }
+      const result = schema.validateNode(element);
+      if (!result.ok) problems.push(...result.violations.map((v) => v.message));
+    }
+    return problems;
+  }
+
+  async function inspect(req: Request, correlationId: string): Promise<SoapContext | Rejection> {
+    const raw = req.body as Buffer;
+    const text = raw.toString('utf8');
+    let doc: XmlDocument;
+    try {
+      doc = parseUntrusted(text);
+    } catch (err) {
+      if (err instanceof XmlRejected) return clientFault(FIXED_TEXT[err.reason], correlationId);
+      throw err;
+    }
+    try {
+      const { header, payload } = readEnvelope(doc);
+      const operation = byElement.get(`{${payload.namespaceUri}}${payload.name}`);
+      if (!operation) return clientFault(FIXED_TEXT.operation, correlationId);
+      if (soapActionOf(req) !== operation.soapAction)
+        return clientFault(FIXED_TEXT.soapAction, correlationId);
+      let principal: Principal | null = null;
+      if (options.authenticator) {
+        principal = await options.authenticator.authenticate(readUsernameToken(header));
+        if (!principal) return clientFault(FIXED_TEXT.credentials, correlationId);
+      }
+      const result = schema.validateNode(payload);
+      const problems = [
+        ...(result.ok ? [] : result.violations.map((v) => v.message)),
+        ...validateHeaders(header, operation),
+      ];
+      const identity = readIdentity(payload, header);
+      if (problems.length > 0) {
+        const answer = options.rejectSchema(operation, identity, problems.slice(0, 5).join(' '));
+        return new Rejection(200, envelope(answer));
+      }
+      return { correlationId, service, operation, principal, identity };
+    } catch (err) {
+      if (err instanceof EnvelopeError) return clientFault(FIXED_TEXT.envelope, correlationId);
+      throw err;
+    } finally {
+      doc.dispose();
+    }
+  }
+
+  // The id is assigned before the body is read, so even a refused oversized body has one.
+  const assignId = (_req: Request, res: Response, next: NextFunction): void => {
+    const correlationId = randomUUID();
+    res.locals.correlationId = correlationId;
+    res.setHeader('X-Correlation-Id', correlationId);
+    next();
+  };
+
+  const check = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const correlationId = res.locals.correlationId as string;
+    const requestXml = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    const log = (
+      direction: 'request' | 'response' | 'fault',
+      xml: string,
+      operation: string | null,
+      status?: number,
+    ) =>
+      logMessage(store, {
+        correlationId,
+        direction,
+        service: service.service,
+        operation,
+        xml,
+        httpStatus: status,
+      });
+    try {
+      if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+        await log('request', requestXml, null);
+        return send(res, clientFault(FIXED_TEXT.envelope, correlationId), log);
+      }
+      const outcome = await inspect(req, correlationId);
+      const operation = outcome instanceof Rejection ? null : outcome.operation.name;
+      await log('request', requestXml, operation);
+      if (outcome instanceof Rejection) return send(res, outcome, log);
+      req.soap = outcome;
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+
+  return [assignId, readBody, check];
+}
+
+async function send(
+  res: Response,
+  rejection: Rejection,
+  log: (
+    direction: 'response' | 'fault',
+    xml: string,
+    operation: string | null,
+    status?: number,
+  ) => Promise<void>,
+): Promise<void> {
+  // Logged before it is sent, so the log never misses an answer the caller has seen.
+  await log(rejection.status === 200 ? 'response' : 'fault', rejection.body, null, rejection.status);
+  res.status(rejection.status).type('text/xml; charset=utf-8').send(rejection.body);
+}
+
+/** express error handler for the SOAP paths: body too large, unreadable encoding, anything else. */
+export function soapErrorHandler(service: ServiceDescription, store: Store) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(err);
+    const correlationId = (res.locals.correlationId as string | undefined) ?? randomUUID();
+    const status = (err as { status?: number }).status;
+    const type = (err as { type?: string }).type;
+    let body: string;
+    let code: number;
+    if (type === 'entity.too.large') {
+      code = 413;
+      body = soapFault('soap:Client', FIXED_TEXT.tooLarge, correlationId);
+    } else if (status !== undefined && status >= 400 && status < 500) {
+      code = 400;
+      body = soapFault('soap:Client', FIXED_TEXT.malformed, correlationId);
+    } else {
+      code = 500;
+      body = soapFault('soap:Server', 'Internal error', correlationId);
+    }
+    const reply = () => void res.status(code).type('text/xml; charset=utf-8').send(body);
+    logMessage(store, {
+      correlationId,
+      direction: 'fault',
+      service: service.service,
+      operation: req.soap?.operation.name ?? null,
+      xml: body,
+      httpStatus: code,
+    }).then(reply, reply);
+  };
+}

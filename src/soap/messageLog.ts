@@ -1,0 +1,51 @@
+// Request/response logging of every SOAP exchange into the event log (entity `soap_message`, keyed
+// by the correlation id), with credentials redacted, and the retention purge that keeps it bounded.
+
+import type { Store } from '../db/store.ts';
+
+export const SOAP_MESSAGE = 'soap_message';
+
+export type MessageDirection = 'request' | 'response' | 'fault';
+
+export interface LoggedMessage {
+  correlationId: string;
+  direction: MessageDirection;
+  service: string;
+  operation: string | null;
+  httpStatus?: number;
+  xml: string;
+  actor?: string;
+}
+
+// WS-Security passwords must never reach the log, whatever prefix the sender chose.
+const PASSWORD_ELEMENT = /(<([\w.-]+:)?Password\b[^>]*>)[\s\S]*?(<\/([\w.-]+:)?Password>)/g;
+
+export function redact(xml: string): string {
+  return xml.replace(PASSWORD_ELEMENT, '$1***$3');
+}
+
+/** The log keeps at most this many characters of a message; the rest is summarised by its length. */
+const MAX_LOGGED_CHARS = 256 * 1024;
+
+export async function logMessage(store: Store, message: LoggedMessage): Promise<void> {
+  const xml = redact(message.xml);
+  await store.events.append({
+    entityType: SOAP_MESSAGE,
+    entityId: message.correlationId,
+    action: message.direction,
+    cause: `${message.service}${message.operation ? `.${message.operation}` : ''}`,
+    actor: message.actor ?? 'soap',
+    payload: {
+      service: message.service,
+      operation: message.operation,
+      httpStatus: message.httpStatus ?? null,
+      length: xml.length,
+      xml: xml.length > MAX_LOGGED_CHARS ? xml.slice(0, MAX_LOGGED_CHARS) : xml,
+      truncated: xml.length > MAX_LOGGED_CHARS,
+    },
+  });
+}
+
+export function purgeMessageLog(store: Store, retentionDays: number, now = new Date()): Promise<number> {
+  return store.events.purge(SOAP_MESSAGE, new Date(now.getTime() - retentionDays * 86_400_000));
+}
