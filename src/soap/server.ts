@@ -90,6 +90,25 @@ function servedWsdl(service: ServiceDescription, baseUrl: string): string {
   }
 }
 
+// node-soap would turn xs:decimal into a float and xs:dateTime into a Date in the server's zone:
+// keep the text, so money stays exact and times keep their written offset; the domain parses them.
+const KEEP_TEXT = (text: string) => text;
+const TEXT_DESERIALIZERS = Object.fromEntries(
+  [
+    'decimal',
+    'double',
+    'float',
+    'int',
+    'integer',
+    'long',
+    'short',
+    'boolean',
+    'bool',
+    'date',
+    'dateTime',
+  ].map((t) => [t, KEEP_TEXT]),
+);
+
 function listen(app: Express, service: ServiceDescription, services: soap.IServices): Promise<soap.Server> {
   return new Promise((resolve, reject) => {
     const xml = fs.readFileSync(service.wsdlPath, 'utf8');
@@ -99,6 +118,7 @@ function listen(app: Express, service: ServiceDescription, services: soap.IServi
       xml,
       uri: service.wsdlPath,
       suppressStack: true,
+      ...({ customDeserializer: TEXT_DESERIALIZERS } as object),
       callback: (err: unknown) => (err ? reject(err) : resolve(server)),
     });
   });

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { extractInlineSchemas } from '../support/officialSchemas.ts';
 import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import {
   parseUntrusted,
@@ -133,39 +134,6 @@ const PAYLOAD_FIELDS = ['rpt', 'rt', 'xmlRendicontazione'];
 interface OfficialService {
   body: string; // extracted schema of the ppt namespace
   header: string; // extracted schema of the ppthead namespace
-}
-
-/**
- * Writes each inline xsd:schema of a WSDL to its own file: the namespace declarations of
- * wsdl:definitions are copied onto the schema element, and relative schemaLocations become
- * absolute paths into the shared spec folder. Returns the files by target namespace.
- */
-function extractInlineSchemas(wsdlFile: string, outDir: string): Map<string, string> {
-  const text = fs.readFileSync(wsdlFile, 'utf8');
-  const definitions = /<wsdl:definitions\b[^>]*>/.exec(text);
-  if (!definitions) throw new Error(`${wsdlFile}: no wsdl:definitions`);
-  const declarations = [...definitions[0].matchAll(/\sxmlns:([\w.-]+)="([^"]*)"/g)];
-  const files = new Map<string, string>();
-  let index = 0;
-  for (const match of text.matchAll(/<xsd:schema\b([^>]*)>([\s\S]*?)<\/xsd:schema>/g)) {
-    let attributes = match[1] ?? '';
-    for (const [, prefix, uri] of declarations) {
-      if (!attributes.includes(`xmlns:${prefix}=`)) attributes += ` xmlns:${prefix}="${uri}"`;
-    }
-    const targetNamespace = /targetNamespace="([^"]*)"/.exec(attributes)?.[1];
-    if (targetNamespace === undefined) throw new Error(`${wsdlFile}: inline schema without targetNamespace`);
-    const content = (match[2] ?? '').replace(
-      /schemaLocation="([^"]+)"/g,
-      (_all, location: string) => `schemaLocation="${path.resolve(path.dirname(wsdlFile), location)}"`,
-    );
-    const file = path.join(outDir, `${path.basename(wsdlFile, '.wsdl')}.${index++}.xsd`);
-    fs.writeFileSync(
-      file,
-      `<?xml version="1.0" encoding="UTF-8"?>\n<xsd:schema${attributes}>${content}</xsd:schema>\n`,
-    );
-    files.set(targetNamespace, file);
-  }
-  return files;
 }
 
 const official = {

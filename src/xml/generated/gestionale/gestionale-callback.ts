@@ -46,7 +46,10 @@ export interface ctNotifyPaymentRequest {
  */
 export type NotifyPaymentRequest = ctNotifyPaymentRequest;
 
-/** Global element notifyPaymentResponse of http://ppay-connector.it/gestionale/callback/v1. */
+/**
+ * The gestionale's acknowledgement: OK once processed or already processed (same notificationId); KO or no answer makes the connector retry.
+ * Global element notifyPaymentResponse of http://ppay-connector.it/gestionale/callback/v1.
+ */
 export type NotifyPaymentResponse = ctCallbackResponse;
 
 export interface ctNotifyUploadOutcomeRequest {
@@ -72,7 +75,10 @@ export interface ctNotifyUploadOutcomeRequest {
  */
 export type NotifyUploadOutcomeRequest = ctNotifyUploadOutcomeRequest;
 
-/** Global element notifyUploadOutcomeResponse of http://ppay-connector.it/gestionale/callback/v1. */
+/**
+ * The gestionale's acknowledgement: OK once processed or already processed (same notificationId); KO or no answer makes the connector retry.
+ * Global element notifyUploadOutcomeResponse of http://ppay-connector.it/gestionale/callback/v1.
+ */
 export type NotifyUploadOutcomeResponse = ctCallbackResponse;
 
 /**
@@ -108,7 +114,10 @@ export interface ctNotifyExpiredNoticesRequest {
  */
 export type NotifyExpiredNoticesRequest = ctNotifyExpiredNoticesRequest;
 
-/** Global element notifyExpiredNoticesResponse of http://ppay-connector.it/gestionale/callback/v1. */
+/**
+ * The gestionale's acknowledgement: OK once processed or already processed (same notificationId); KO or no answer makes the connector retry.
+ * Global element notifyExpiredNoticesResponse of http://ppay-connector.it/gestionale/callback/v1.
+ */
 export type NotifyExpiredNoticesResponse = ctCallbackResponse;
 
 export interface ctNotifyReconciliationRequest {
@@ -126,5 +135,8 @@ export interface ctNotifyReconciliationRequest {
  */
 export type NotifyReconciliationRequest = ctNotifyReconciliationRequest;
 
-/** Global element notifyReconciliationResponse of http://ppay-connector.it/gestionale/callback/v1. */
+/**
+ * The gestionale's acknowledgement: OK once processed or already processed (same notificationId); KO or no answer makes the connector retry.
+ * Global element notifyReconciliationResponse of http://ppay-connector.it/gestionale/callback/v1.
+ */
 export type NotifyReconciliationResponse = ctCallbackResponse;

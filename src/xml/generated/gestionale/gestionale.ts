@@ -256,7 +256,7 @@ export interface ctCreatePaymentSessionResponse extends ppayTypes.ctResponse {
 export type CreatePaymentSessionRequest = ctCreatePaymentSessionRequest;
 
 /**
- * OK: sessionUrl to redirect the citizen to, valid until expiresAt. KO: PPAY_POSITION_UNKNOWN, PPAY_INVALID_STATE (not payable), PPAY_RETURN_URL_NOT_ALLOWED, PPAY_MODEL_NOT_ALLOWED.
+ * OK: sessionUrl to redirect the citizen to, valid until expiresAt. KO: PPAY_POSITION_UNKNOWN, PPAY_NOTICE_NOT_ACTIVE (a reserved multe notice), PPAY_INVALID_STATE (paid, cancelled, expired), PPAY_RETURN_URL_NOT_ALLOWED, PPAY_MODEL_NOT_ALLOWED.
  * Global element createPaymentSessionResponse of http://ppay-connector.it/gestionale/v1.
  */
 export type CreatePaymentSessionResponse = ctCreatePaymentSessionResponse;
@@ -307,7 +307,7 @@ export interface ctStartPaymentResponse extends ppayTypes.ctResponse {
 export type StartPaymentRequest = ctStartPaymentRequest;
 
 /**
- * OK: checkoutUrl to redirect the citizen to, and one cartNotice per cart item in request order. KO: PPAY_INVALID_INPUT (field names the cart item), PPAY_POSITION_DUPLICATE, PPAY_POSITION_UNKNOWN, PPAY_INVALID_STATE, PPAY_RETURN_URL_NOT_ALLOWED, PPAY_NODE_UNAVAILABLE.
+ * OK: checkoutUrl to redirect the citizen to, and one cartNotice per cart item in request order. KO: PPAY_INVALID_INPUT (field names the cart item), PPAY_POSITION_DUPLICATE, PPAY_POSITION_UNKNOWN, PPAY_NOTICE_NOT_ACTIVE, PPAY_INVALID_STATE, PPAY_RETURN_URL_NOT_ALLOWED, PPAY_NODE_UNAVAILABLE.
  * Global element startPaymentResponse of http://ppay-connector.it/gestionale/v1.
  */
 export type StartPaymentResponse = ctStartPaymentResponse;
