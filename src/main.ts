@@ -13,6 +13,7 @@ import { createStore, type Store } from './db/store.ts';
 import { isDatabaseEmpty, seedDemo } from './app/seedDemo.ts';
 import { mountSoapServices, type SoapServiceBinding } from './soap/server.ts';
 import { pagopaBindings } from './soap/pagopa/bindings.ts';
+import { gestionaleBinding } from './soap/gestionale/bindings.ts';
 import { purgeMessageLog } from './soap/messageLog.ts';
 
 /** The SOAP message log is trimmed to PPAY_MESSAGE_LOG_DAYS at start and then every six hours. */
@@ -29,15 +30,15 @@ export interface Connector {
 }
 
 /** The SOAP services the connector serves, with their handlers. */
-export function defaultSoapBindings(): SoapServiceBinding[] {
-  return [...pagopaBindings()];
+export function defaultSoapBindings(store: Store): SoapServiceBinding[] {
+  return [...pagopaBindings(), gestionaleBinding(store)];
 }
 
 export async function buildApp(
   db: Knex,
   store: Store,
   config: Pick<Config, 'maxBodyBytes'>,
-  soapBindings: SoapServiceBinding[] = defaultSoapBindings(),
+  soapBindings: SoapServiceBinding[] = defaultSoapBindings(store),
 ): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');

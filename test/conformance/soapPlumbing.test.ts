@@ -9,6 +9,7 @@ import * as soap from 'soap';
 import { forEachDatabase } from '../support/db.ts';
 import { businessSnapshot, post, startTestServer, type TestServer } from '../support/soapServer.ts';
 import { seedDemo } from '../../src/app/seedDemo.ts';
+import { addClient } from '../../src/app/admin.ts';
 import { parseUntrusted, schemaFor } from '../../src/xml/schema.ts';
 import { readEnvelope, firstText } from '../../src/soap/envelope.ts';
 import { pagopaBindings } from '../../src/soap/pagopa/bindings.ts';
@@ -307,6 +308,69 @@ forEachDatabase('SOAP plumbing (paForNode)', (ctx) => {
     });
     const [fromOfficial] = await official.paVerifyPaymentNoticeAsync(request);
     expect(fromOfficial.fault.faultCode).to.equal('PAA_SYSTEM_ERROR');
+  });
+});
+
+forEachDatabase('SOAP plumbing (gestionale, WS-Security)', (ctx) => {
+  let server: TestServer;
+  before(async () => {
+    await seedDemo(ctx.store);
+    server = await startTestServer(ctx.db, ctx.store);
+  });
+  after(() => server?.close());
+
+  async function client(password: string) {
+    const wsdl = `${server.url}/ws/gestionale?wsdl`;
+    const c = await soap.createClientAsync(wsdl, { endpoint: `${server.url}/ws/gestionale` });
+    c.setSecurity(
+      new soap.WSSecurity('demo-gestionale', password, { passwordType: 'PasswordText', hasTimeStamp: true }),
+    );
+    return c;
+  }
+
+  it('lets a node-soap client built from the served WSDL call with a UsernameToken', async () => {
+    const c = await client('demo-gestionale-password');
+    const [answer] = await c.requestIUVAsync({ enteFiscalCode: EC, serviceCode: 'TARI' });
+    expect(answer.outcome).to.equal('KO');
+    expect(answer.fault.faultCode).to.equal('PPAY_NOT_IMPLEMENTED');
+  });
+
+  it('answers a wrong password with a soap:Client Fault and nothing else', async () => {
+    const c = await client('wrong-password');
+    try {
+      await c.requestIUVAsync({ enteFiscalCode: EC, serviceCode: 'TARI' });
+      expect.fail('the call was accepted');
+    } catch (err) {
+      const body = String((err as { body?: string }).body ?? '');
+      expect(soapFaultOf(body)).to.include({ code: 'soapenv:Client', text: 'Authentication failed' });
+    }
+  });
+
+  it('scopes a valid credential to its enti: another ente gets KO PPAY_UNAUTHORIZED', async () => {
+    await addClient(ctx.store, {
+      username: 'only-second-ente',
+      password: 'only-second-ente-password',
+      name: 'scoped',
+      enti: ['98765432103'],
+      services: [],
+      models: ['base'],
+    });
+    const c = await soap.createClientAsync(`${server.url}/ws/gestionale?wsdl`, {
+      endpoint: `${server.url}/ws/gestionale`,
+    });
+    c.setSecurity(
+      new soap.WSSecurity('only-second-ente', 'only-second-ente-password', { passwordType: 'PasswordText' }),
+    );
+    const [mine] = await c.requestIUVAsync({ enteFiscalCode: '98765432103', serviceCode: 'CANONE' });
+    expect(mine.fault.faultCode).to.equal('PPAY_NOT_IMPLEMENTED');
+    const [other] = await c.requestIUVAsync({ enteFiscalCode: EC, serviceCode: 'TARI' });
+    expect(other.fault.faultCode).to.equal('PPAY_UNAUTHORIZED');
+    const [model] = await c.reserveNoticesAsync({
+      enteFiscalCode: '98765432103',
+      serviceCode: 'CANONE',
+      count: 1,
+    });
+    expect(model.fault.faultCode).to.equal('PPAY_UNAUTHORIZED');
   });
 });
 
