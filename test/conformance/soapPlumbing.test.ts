@@ -374,6 +374,57 @@ forEachDatabase('SOAP plumbing (gestionale, WS-Security)', (ctx) => {
   });
 });
 
+forEachDatabase('SOAP plumbing (legacy PaPerNodo, SOAP header)', (ctx) => {
+  let server: TestServer;
+  before(async () => {
+    await seedDemo(ctx.store);
+    server = await startTestServer(ctx.db, ctx.store);
+  });
+  after(() => server?.close());
+
+  const rt = fs.readFileSync(
+    path.resolve(import.meta.dirname, '../../fixtures/pagopa/documents/rt/valid-five-payments.xml'),
+  );
+  const header = {
+    identificativoIntermediarioPA: '12345678903',
+    identificativoStazioneIntermediarioPA: '12345678903_01',
+    identificativoDominio: EC,
+    identificativoUnivocoVersamento: '01000000001234519',
+    codiceContestoPagamento: 'CCP-0001',
+  };
+
+  async function callPaaInviaRT(wsdl: string) {
+    const endpoint = `${server.url}/ws/pagopa/PaPerNodo`;
+    const c = await soap.createClientAsync(wsdl, { endpoint });
+    c.addSoapHeader({ intestazionePPT: header }, '', 'ppthead', 'http://ws.pagamenti.telematici.gov/ppthead');
+    const [answer] = await c.paaInviaRTAsync({ tipoFirma: '', rt: rt.toString('base64') });
+    return answer;
+  }
+
+  it('is callable, header included, by a node-soap client built from our served WSDL', async () => {
+    const answer = await callPaaInviaRT(`${server.url}/ws/pagopa/PaPerNodo?wsdl`);
+    expect(answer.paaInviaRTRisposta.esito).to.equal('KO');
+    expect(answer.paaInviaRTRisposta.fault.faultCode).to.equal('PAA_SYSTEM_ERROR');
+    expect(answer.paaInviaRTRisposta.fault.id).to.equal(EC);
+  });
+
+  it('is callable by a node-soap client built from the official PaPerNodo.wsdl', async function () {
+    const official = path.join(SPEC, 'legacy/wsdl/PaPerNodo.wsdl');
+    if (!fs.existsSync(official)) this.skip();
+    const answer = await callPaaInviaRT(official);
+    expect(answer.paaInviaRTRisposta.fault.faultCode).to.equal('PAA_SYSTEM_ERROR');
+  });
+
+  it('answers PAA_SINTASSI_EXTRAXSD when the intestazionePPT header is missing', async () => {
+    const xml = `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ppt="http://ws.pagamenti.telematici.gov/">
+      <soapenv:Body><ppt:paaInviaRT><tipoFirma/><rt>${rt.toString('base64')}</rt></ppt:paaInviaRT></soapenv:Body></soapenv:Envelope>`;
+    const res = await post(`${server.url}/ws/pagopa/PaPerNodo`, xml, { SOAPAction: 'paaInviaRT' });
+    expect(res.status).to.equal(200);
+    expect(res.text).to.contain('<faultCode>PAA_SINTASSI_EXTRAXSD</faultCode>');
+    expect(res.text).to.contain('<esito>KO</esito>');
+  });
+});
+
 describe('SOAP services start-up check', () => {
   it('fails when the handlers and the WSDL operations differ', () => {
     const service = loadManifest().find((s) => s.wsdl === 'paForNode.wsdl');
