@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import { xmlFiles, messages } from '../support/xmlFiles.ts';
 import { XmlElement, type XmlDocument } from 'libxml2-wasm';
 import { loadManifest, type ServiceDescription } from '../../src/soap/manifest.ts';
 import {
@@ -98,19 +99,6 @@ function globalElementNames(file: string): string[] {
 
 function targetNamespace(file: string): string {
   return withDocument(fs.readFileSync(file), (doc) => doc.root.attr('targetNamespace')?.value ?? '');
-}
-
-function messages(result: ValidationResult): string {
-  return result.ok ? '(valid)' : result.violations.map((v) => `line ${v.line}: ${v.message}`).join('\n');
-}
-
-function xmlFiles(dir: string): string[] {
-  return fs.existsSync(dir)
-    ? fs
-        .readdirSync(dir)
-        .filter((f) => f.endsWith('.xml'))
-        .sort()
-    : [];
 }
 
 function subfolders(dir: string): string[] {

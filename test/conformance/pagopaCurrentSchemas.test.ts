@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import { xmlFiles, messages } from '../support/xmlFiles.ts';
 import { XmlElement, type XmlDocument } from 'libxml2-wasm';
 import { parseUntrusted, schemaFor, type ValidationResult } from '../../src/xml/schema.ts';
 
@@ -106,19 +107,6 @@ function verdicts(file: string, family: Family): Verdicts {
       official: schemaFor(SCHEMAS[family].official).validateNode(root),
     };
   });
-}
-
-function messages(result: ValidationResult): string {
-  return result.ok ? '(valid)' : result.violations.map((v) => `line ${v.line}: ${v.message}`).join('\n');
-}
-
-function xmlFiles(dir: string): string[] {
-  return fs.existsSync(dir)
-    ? fs
-        .readdirSync(dir)
-        .filter((f) => f.endsWith('.xml'))
-        .sort()
-    : [];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { xmlFiles } from '../support/xmlFiles.ts';
 import { extractInlineSchemas } from '../support/officialSchemas.ts';
 import { XmlDocument, XmlElement } from 'libxml2-wasm';
 import {
@@ -261,15 +262,6 @@ function withDocument<T>(file: string, use: (doc: XmlDocument) => T): T {
   } finally {
     doc.dispose();
   }
-}
-
-function xmlFiles(dir: string): string[] {
-  return fs.existsSync(dir)
-    ? fs
-        .readdirSync(dir)
-        .filter((f) => f.endsWith('.xml'))
-        .sort()
-    : [];
 }
 
 // ---------------------------------------------------------------------------------------------
