@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'INVALID_TRANSFER',
   'INVALID_STATE_TRANSITION',
   'INVALID_INPUT',
+  'INVALID_DOCUMENT',
   // references to things that do not exist or already exist
   'ENTE_UNKNOWN',
   'ENTE_DUPLICATE',
@@ -48,6 +49,8 @@ export const ERROR_CODES = [
   'CONFIG_INVALID',
   // appended by the data layer
   'PAYMENT_UNKNOWN',
+  // appended by the pagoPA receipt flow
+  'RECEIPT_UNKNOWN',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

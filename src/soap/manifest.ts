@@ -5,10 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { PROJECT_ROOT, WSDL_DIR, XSD_DIR } from '../xml/paths.ts';
 
-export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
-export const XSD_DIR = path.join(PROJECT_ROOT, 'xsd');
-export const WSDL_DIR = path.join(PROJECT_ROOT, 'wsdl');
+export { PROJECT_ROOT, XSD_DIR, WSDL_DIR };
 export const MANIFEST_DIR = path.join(XSD_DIR, 'manifest');
 
 const qname = z.string().regex(/^[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*$/, 'must be prefix:localName');
