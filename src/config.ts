@@ -24,6 +24,10 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Days a SOAP request/response stays in the message log. */
   readonly messageLogDays: number;
+  /** Base URL of the pagoPA node (NodoPerPa at `<url>/ws/NodoPerPa`); unset means the embedded emulator. */
+  readonly nodeUrl: string | undefined;
+  /** How long the connector waits for the node (pagoPA: the EC waits up to 40 s). */
+  readonly nodeTimeoutMs: number;
 }
 
 /** Used only in development, so `npm start` works with no setup; production refuses it. */
@@ -59,6 +63,12 @@ const schema = z.object({
     .int('must be an integer')
     .min(1024, 'must be at least 1024')
     .default(5 * 1024 * 1024),
+  PPAY_NODE_URL: z.url({ message: 'must be an absolute http(s) URL' }).optional(),
+  PPAY_NODE_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(100, 'must be at least 100')
+    .default(40_000),
   PPAY_MESSAGE_LOG_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be an integer')
@@ -90,6 +100,15 @@ export function loadConfig(env: Env = process.env): Config {
       { variables: ['PPAY_SECRET'] },
     );
   }
+  if (production && !v.PPAY_NODE_URL) {
+    throw domainError(
+      'CONFIG_INVALID',
+      'invalid configuration:\n  PPAY_NODE_URL: is required when PPAY_ENV=production (the pagoPA node)',
+      {
+        variables: ['PPAY_NODE_URL'],
+      },
+    );
+  }
   if (production && v.PPAY_EMULATOR) {
     throw domainError(
       'CONFIG_INVALID',
@@ -111,5 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     emulator: v.PPAY_EMULATOR ?? !production,
     maxBodyBytes: v.PPAY_MAX_BODY_BYTES,
     messageLogDays: v.PPAY_MESSAGE_LOG_DAYS,
+    nodeUrl: v.PPAY_NODE_URL?.replace(/\/+$/, ''),
+    nodeTimeoutMs: v.PPAY_NODE_TIMEOUT_MS,
   });
 }

@@ -52,9 +52,14 @@ describe('configuration', () => {
     expect(failure({ PORT: '70000' }).variables).to.deep.equal(['PORT']);
     expect(failure({ PORT: 'eighty' }).variables).to.deep.equal(['PORT']);
     const secret = 's'.repeat(40);
+    const node = 'https://node.example/nodo';
     expect(
-      failure({ PPAY_ENV: 'production', PPAY_SECRET: secret, PPAY_EMULATOR: 'true' }).variables,
+      failure({ PPAY_ENV: 'production', PPAY_SECRET: secret, PPAY_NODE_URL: node, PPAY_EMULATOR: 'true' })
+        .variables,
     ).to.deep.equal(['PPAY_EMULATOR']);
+    expect(failure({ PPAY_ENV: 'production', PPAY_SECRET: secret }).variables).to.deep.equal([
+      'PPAY_NODE_URL',
+    ]);
   });
 
   it('reports every bad variable at once', () => {
@@ -63,7 +68,17 @@ describe('configuration', () => {
   });
 
   it('turns the emulator off by default in production and treats empty variables as unset', () => {
-    const config = loadConfig({ PPAY_ENV: 'production', PPAY_SECRET: 's'.repeat(40), PORT: '' });
-    expect(config).to.include({ env: 'production', emulator: false, port: 8080 });
+    const config = loadConfig({
+      PPAY_ENV: 'production',
+      PPAY_SECRET: 's'.repeat(40),
+      PPAY_NODE_URL: 'https://node.example/nodo/',
+      PORT: '',
+    });
+    expect(config).to.include({
+      env: 'production',
+      emulator: false,
+      port: 8080,
+      nodeUrl: 'https://node.example/nodo',
+    });
   });
 });
