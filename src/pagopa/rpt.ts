@@ -89,7 +89,11 @@ export function buildRpt(input: RptInput): string {
       `${P}:RPT`,
       { [`xmlns:${P}`]: PAGAMENTI_NS },
       pleaf('versioneOggetto', '6.2.0'),
-      p('dominio', pleaf('identificativoDominio', input.enteFiscalCode), pleaf('identificativoStazioneRichiedente', input.stationId)),
+      p(
+        'dominio',
+        pleaf('identificativoDominio', input.enteFiscalCode),
+        pleaf('identificativoStazioneRichiedente', input.stationId),
+      ),
       pleaf('identificativoMessaggioRichiesta', input.messageId),
       pleaf('dataOraMessaggioRichiesta', input.dateTime),
       pleaf('autenticazioneSoggetto', 'N/A'),

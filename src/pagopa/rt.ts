@@ -57,13 +57,17 @@ export function readRt(xml: string | Uint8Array): RtData {
   try {
     doc = parseUntrusted(xml);
   } catch (err) {
-    if (err instanceof XmlRejected) throw domainError('INVALID_DOCUMENT', `the RT is rejected: ${err.message}`, {});
+    if (err instanceof XmlRejected)
+      throw domainError('INVALID_DOCUMENT', `the RT is rejected: ${err.message}`, {});
     throw err;
   }
   try {
     const verdict = schemaFor(RT_SCHEMA).validateNode(doc);
     if (!verdict.ok) {
-      const detail = verdict.violations.slice(0, 3).map((v) => v.message).join(' ');
+      const detail = verdict.violations
+        .slice(0, 3)
+        .map((v) => v.message)
+        .join(' ');
       throw domainError('INVALID_DOCUMENT', `the RT does not match its schema: ${detail}`, {});
     }
     const rt = doc.root;
@@ -81,13 +85,19 @@ export function readRt(xml: string | Uint8Array): RtData {
       receiptMessageId: required(rt, 'p:identificativoMessaggioRicevuta'),
       receiptDateTime: required(rt, 'p:dataOraMessaggioRicevuta'),
       requestMessageId: required(rt, 'p:riferimentoMessaggioRichiesta'),
-      pspId: required(rt, 'p:istitutoAttestante/p:identificativoUnivocoAttestante/p:codiceIdentificativoUnivoco'),
+      pspId: required(
+        rt,
+        'p:istitutoAttestante/p:identificativoUnivocoAttestante/p:codiceIdentificativoUnivoco',
+      ),
       pspName: text(rt, 'p:istitutoAttestante/p:denominazioneAttestante'),
       outcomeCode: required(rt, 'p:datiPagamento/p:codiceEsitoPagamento') as RtOutcomeCode,
       totalPaidCents: parseDecimalAmount(required(rt, 'p:datiPagamento/p:importoTotalePagato')),
       iuv: required(rt, 'p:datiPagamento/p:identificativoUnivocoVersamento'),
       ccp: required(rt, 'p:datiPagamento/p:CodiceContestoPagamento'),
-      payerFiscalCode: required(rt, 'p:soggettoPagatore/p:identificativoUnivocoPagatore/p:codiceIdentificativoUnivoco'),
+      payerFiscalCode: required(
+        rt,
+        'p:soggettoPagatore/p:identificativoUnivocoPagatore/p:codiceIdentificativoUnivoco',
+      ),
       payments,
     };
   } finally {
