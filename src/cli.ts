@@ -12,6 +12,8 @@ import { isDomainError } from './domain/errors.ts';
 import { startConnector } from './main.ts';
 import { seedDemo } from './app/seedDemo.ts';
 import { addClient, addEnte, addService, showPosition } from './app/admin.ts';
+import { emulatorEndpoints, payNotice, type PaymentStep } from './emulator/index.ts';
+import { createEmulatorDb } from './emulator/db.ts';
 
 const MODELS = ['base', 'multe', 'async', 'sync'] as const;
 
@@ -32,6 +34,20 @@ async function withStore<T>(fn: (store: Store, config: Config) => Promise<T>): P
 
 function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Where the CLI reaches a running connector by default: its public URL, else the configured port. */
+function defaultServerUrl(config: Config): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port || 8080}`;
+}
+
+function printStep(step: PaymentStep): void {
+  const fault = step.faultCode ? ` ${step.faultCode}` : '';
+  const about = step.fiscalCode ? ` [${step.fiscalCode}]` : '';
+  const detail = step.description ? ` (${step.description})` : '';
+  process.stdout.write(`${step.step.padEnd(24)} ${step.outcome}${fault}${about}${detail}\n`);
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -55,10 +71,14 @@ function buildCli(): Command {
     .action(async () => {
       const connector = await startConnector(loadConfig());
       const { url, config, seeded } = connector;
+      const emulator = config.emulator
+        ? emulatorEndpoints(url).map((e) => `  emulator   ${e.name}: ${e.url}`)
+        : [];
       process.stdout.write(
         [
           `ppay-connector listening on ${url} (${config.env}, ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')})`,
           `  health     ${url}/health`,
+          ...emulator,
           seeded ? '  demo data  loaded (see: npm run -s ppay -- seed --demo --json)' : '',
         ]
           .filter(Boolean)
@@ -194,6 +214,75 @@ function buildCli(): Command {
     .argument('<noticeNumber>', '18-digit notice number')
     .action(async (enteFiscalCode: string, noticeNumber: string) => {
       print(await withStore((store) => showPosition(store, enteFiscalCode, noticeNumber)));
+    });
+
+  const emulator = program
+    .command('emulator')
+    .description('the pagoPA node / PSP emulator: without a subcommand, print its endpoints')
+    .action(() => {
+      const config = loadConfig();
+      const base = defaultServerUrl(config);
+      if (!config.emulator) process.stderr.write('note: the emulator is disabled in this configuration\n');
+      for (const e of emulatorEndpoints(base)) process.stdout.write(`${e.name.padEnd(28)} ${e.url}\n`);
+    });
+
+  emulator
+    .command('pay')
+    .description('a PSP pays a notice: verify, get payment, send receipt (legacy: paaVerificaRPT, paaAttivaRPT, RT)')
+    .argument('<ente>', 'fiscal code of the ente')
+    .argument('<noticeNumber>', '18-digit notice number')
+    .option('--psp <idPSP>', 'the paying PSP (default: the first emulated PSP)')
+    .option('--amount <euro>', 'amount paid, e.g. 12.30 (default: what the ente asks)')
+    .option('--url <url>', 'base URL of the connector (default: PPAY_PUBLIC_URL or http://127.0.0.1:PORT)')
+    .option('--v1', 'use paGetPayment / paSendRT instead of the V2 operations')
+    .action(
+      async (
+        enteFiscalCode: string,
+        noticeNumber: string,
+        opts: { psp?: string; amount?: string; url?: string; v1?: boolean },
+      ) => {
+        const result = await withStore((store, config) =>
+          payNotice({
+            store,
+            connectorUrl: opts.url ?? defaultServerUrl(config),
+            enteFiscalCode,
+            noticeNumber,
+            psp: opts.psp,
+            amount: opts.amount,
+            version: opts.v1 ? 1 : undefined,
+            onStep: printStep,
+          }),
+        );
+        if (result.ok) {
+          process.stdout.write(`receipt accepted (paymentToken ${result.paymentToken ?? ''})\n`);
+        } else {
+          process.stdout.write('payment not completed\n');
+          process.exitCode = 1;
+        }
+      },
+    );
+
+  emulator
+    .command('station')
+    .description("the emulated node's settings for an EC station (primitive version, RPT redirect URL)")
+    .argument('<stationId>', 'station id, e.g. 12345678903_01')
+    .addOption(new Option('--primitive-version <n>', 'paGetPayment / paSendRT version').choices(['1', '2']))
+    .option('--redirect-url <url>', 'where RPT checkouts send the citizen back (idDominio, idSession, esito)')
+    .action(async (stationId: string, opts: { primitiveVersion?: string; redirectUrl?: string }) => {
+      const settings = await withStore(async (store) => {
+        const edb = createEmulatorDb(store.db);
+        if (opts.primitiveVersion === undefined && opts.redirectUrl === undefined) {
+          return edb.stations.settings(stationId);
+        }
+        if (opts.redirectUrl !== undefined && !/^https?:\/\/\S+$/.test(opts.redirectUrl)) {
+          throw new UsageError('--redirect-url must be an absolute http(s) URL');
+        }
+        return edb.stations.update(stationId, {
+          ...(opts.primitiveVersion ? { primitiveVersion: opts.primitiveVersion === '1' ? 1 : 2 } : {}),
+          ...(opts.redirectUrl !== undefined ? { redirectUrl: opts.redirectUrl } : {}),
+        });
+      });
+      print(settings);
     });
 
   return program;

@@ -15,6 +15,7 @@ import { mountSoapServices, type SoapServiceBinding } from './soap/server.ts';
 import { pagopaBindings } from './soap/pagopa/bindings.ts';
 import { gestionaleBinding } from './soap/gestionale/bindings.ts';
 import { purgeMessageLog } from './soap/messageLog.ts';
+import { mountEmulator } from './emulator/index.ts';
 
 /** The SOAP message log is trimmed to PPAY_MESSAGE_LOG_DAYS at start and then every six hours. */
 const PURGE_INTERVAL_MS = 6 * 3600 * 1000;
@@ -31,13 +32,13 @@ export interface Connector {
 
 /** The SOAP services the connector serves, with their handlers. */
 export function defaultSoapBindings(store: Store): SoapServiceBinding[] {
-  return [...pagopaBindings(), gestionaleBinding(store)];
+  return [...pagopaBindings(store), gestionaleBinding(store)];
 }
 
 export async function buildApp(
   db: Knex,
   store: Store,
-  config: Pick<Config, 'maxBodyBytes'>,
+  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'emulator' | 'publicUrl'>>,
   soapBindings: SoapServiceBinding[] = defaultSoapBindings(store),
 ): Promise<Express> {
   const app = express();
@@ -53,6 +54,9 @@ export async function buildApp(
     }
   });
   await mountSoapServices(app, { store, maxBodyBytes: config.maxBodyBytes, bindings: soapBindings });
+  if (config.emulator) {
+    await mountEmulator(app, { store, maxBodyBytes: config.maxBodyBytes, publicUrl: config.publicUrl });
+  }
   return app;
 }
 

@@ -36,6 +36,8 @@ interface DemoService {
   category: string;
   iban: string;
   spontaneous: boolean;
+  /** pagoPA idServizio of a spontaneous service (paDemandPaymentNotice). */
+  pagopaServiceId?: string;
 }
 
 const SERVICES: DemoService[] = [
@@ -62,6 +64,7 @@ const SERVICES: DemoService[] = [
     category: '9/0201133IM/',
     iban: IBAN_COMUNE,
     spontaneous: true,
+    pagopaServiceId: '00001',
   },
   {
     ente: ENTI[1].fiscalCode,
@@ -78,6 +81,7 @@ const SERVICES: DemoService[] = [
     category: '9/0101112IM/',
     iban: IBAN_UNIONE,
     spontaneous: true,
+    pagopaServiceId: '00012',
   },
 ];
 
@@ -261,6 +265,7 @@ async function ensureRegistry(store: Store): Promise<Ente[]> {
         category: s.category,
         iban: s.iban,
         spontaneous: s.spontaneous,
+        pagopaServiceId: s.pagopaServiceId ?? null,
       });
     }
   }

@@ -8,6 +8,8 @@ import * as createPositionTables from './migrations/0003_create_position_tables.
 import * as createIuvTables from './migrations/0004_create_iuv_tables.ts';
 import * as createPaymentTables from './migrations/0005_create_payment_tables.ts';
 import * as createOperationsTables from './migrations/0006_create_operations_tables.ts';
+import * as createEmulatorTables from './migrations/0008_create_emulator_tables.ts';
+import * as createGestionaleTables from './migrations/0009_create_gestionale_tables.ts';
 
 /** A migration module exports only `up`: the schema moves forward, never back. */
 interface NamedMigration {
@@ -23,6 +25,8 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0004_create_iuv_tables', migration: createIuvTables },
   { name: '0005_create_payment_tables', migration: createPaymentTables },
   { name: '0006_create_operations_tables', migration: createOperationsTables },
+  { name: '0008_create_emulator_tables', migration: createEmulatorTables },
+  { name: '0009_create_gestionale_tables', migration: createGestionaleTables },
 ];
 
 function refuseRollback(): Promise<void> {

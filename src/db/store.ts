@@ -15,6 +15,15 @@ import { createPositionsRepository, type PositionsRepository } from './repositor
 import { createReceiptsRepository, type ReceiptsRepository } from './repositories/receipts.ts';
 import { createServicesRepository, type ServicesRepository } from './repositories/services.ts';
 import { createStationsRepository, type StationsRepository } from './repositories/stations.ts';
+import { createUploadsRepository, type UploadsRepository } from './repositories/uploads.ts';
+import {
+  createGestionaleRequestsRepository,
+  type GestionaleRequestsRepository,
+} from './repositories/gestionaleRequests.ts';
+import {
+  createPositionExtrasRepository,
+  type PositionExtrasRepository,
+} from './repositories/positionExtras.ts';
 
 export interface StoreOptions {
   /** Source of "now" for every timestamp the store writes; tests pass a fixed clock. */
@@ -35,6 +44,9 @@ export interface Store {
   events: EventsRepository;
   outbox: OutboxRepository;
   locks: LocksRepository;
+  uploads: UploadsRepository;
+  gestionaleRequests: GestionaleRequestsRepository;
+  positionExtras: PositionExtrasRepository;
   /**
    * Runs fn with a store bound to a new transaction (a savepoint when this store is already in one):
    * committed when fn resolves, rolled back when it throws.
@@ -58,6 +70,9 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     events: createEventsRepository(db, clock),
     outbox: createOutboxRepository(db, clock),
     locks: createLocksRepository(db, clock),
+    uploads: createUploadsRepository(db, clock),
+    gestionaleRequests: createGestionaleRequestsRepository(db, clock),
+    positionExtras: createPositionExtrasRepository(db),
     transaction: (fn) => db.transaction((trx) => fn(createStore(trx, opts))),
   };
 }

@@ -51,6 +51,12 @@ export const ERROR_CODES = [
   'PAYMENT_UNKNOWN',
   // appended by the pagoPA receipt flow
   'RECEIPT_UNKNOWN',
+  // appended by the gestionale API (uploads, requestId idempotency, multe con preavviso)
+  'MESSAGE_DUPLICATE',
+  'DUPLICATE_IN_MESSAGE',
+  'UPLOAD_UNKNOWN',
+  'NOTICE_UNKNOWN',
+  'NOTICE_ALREADY_ACTIVE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -30,6 +30,8 @@ export interface SoapContext {
   principal: Principal | null;
   /** Identity fields read from the validated message (idPA, identificativoDominio, ...). */
   identity: Record<string, string | null>;
+  /** The request envelope exactly as received, for documents stored whole (e.g. a paSendRT receipt). */
+  requestXml: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -154,7 +156,7 @@ export function soapGuard(options: GuardOptions): RequestHandler[] {
         const answer = options.rejectSchema(operation, identity, problems.slice(0, 5).join(' '));
         return new Rejection(200, envelope(answer));
       }
-      return { correlationId, service, operation, principal, identity };
+      return { correlationId, service, operation, principal, identity, requestXml: text };
     } catch (err) {
       if (err instanceof EnvelopeError) return clientFault(FIXED_TEXT.envelope, correlationId);
       throw err;

@@ -78,6 +78,28 @@ export async function appendEvent(db: Db, clock: Clock, input: EventInput): Prom
   });
 }
 
+/** Rows per bulk INSERT of events: well below SQLite's bound-parameter limit with nine columns. */
+const EVENT_CHUNK_SIZE = 500;
+
+/** Appends many events with the given db in chunked INSERTs (bulk changes such as a block of reservations). */
+export async function appendEvents(db: Db, clock: Clock, inputs: readonly EventInput[]): Promise<void> {
+  const occurredAt = isoNow(clock);
+  const rows = inputs.map((input) => ({
+    occurred_at: occurredAt,
+    entity_type: input.entityType,
+    entity_id: String(input.entityId),
+    action: input.action,
+    from_status: input.fromStatus ?? null,
+    to_status: input.toStatus ?? null,
+    cause: input.cause,
+    actor: input.actor,
+    payload: input.payload === undefined ? null : JSON.stringify(input.payload),
+  }));
+  for (let i = 0; i < rows.length; i += EVENT_CHUNK_SIZE) {
+    await db('events').insert(rows.slice(i, i + EVENT_CHUNK_SIZE));
+  }
+}
+
 export function createEventsRepository(db: Db, clock: Clock) {
   return {
     append: (input: EventInput): Promise<void> => appendEvent(db, clock, input),

@@ -144,6 +144,25 @@ export function createIuvRepository(db: Db, clock: Clock) {
       return row ? toAllocation(row) : null;
     },
 
+    /**
+     * Links each issued IUV to the payment option of the ente that carries it, in chunked UPDATEs
+     * (bulk counterpart of attach, e.g. for a block of reserved notices); returns how many changed.
+     */
+    async attachByIuv(enteId: number, iuvs: readonly string[]): Promise<number> {
+      let changed = 0;
+      for (const part of chunk(iuvs, INSERT_CHUNK_SIZE)) {
+        changed += await db('iuv_allocations')
+          .where({ ente_id: enteId })
+          .whereIn('iuv', part)
+          .update({
+            option_id: db.raw(
+              '(select po.id from payment_options po where po.ente_id = iuv_allocations.ente_id and po.iuv = iuv_allocations.iuv)',
+            ),
+          });
+      }
+      return changed;
+    },
+
     /** Links an issued IUV to the payment option that now uses it; false when the IUV was never issued. */
     async attach(enteId: number, iuv: string, optionId: number): Promise<boolean> {
       const changed = await db('iuv_allocations')

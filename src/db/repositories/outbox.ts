@@ -111,6 +111,36 @@ export function createOutboxRepository(db: Db, clock: Clock) {
     },
 
     /**
+     * Queues a message under an id the caller derives from what it announces, so the same
+     * notification is never queued twice (a retried job, two instances): when the id exists, the
+     * stored message is returned with `created: false` and nothing is written. Pass the caller's
+     * transaction, as for enqueue. The id (at most 36 characters) doubles as the notificationId.
+     */
+    async enqueueOnce(
+      id: string,
+      message: NewOutboxMessage,
+    ): Promise<{ message: OutboxMessage; created: boolean }> {
+      const existing = await get(id);
+      if (existing) return { message: existing, created: false };
+      const now = isoNow(clock);
+      const inserted: unknown[] = await db('outbox')
+        .insert({
+          id,
+          topic: message.topic,
+          target: String(message.target),
+          payload: JSON.stringify(message.payload),
+          status: 'PENDING',
+          attempts: 0,
+          next_attempt_at: message.notBefore?.toISOString() ?? now,
+          created_at: now,
+        })
+        .onConflict('id')
+        .ignore()
+        .returning('id');
+      return { message: (await get(id)) as OutboxMessage, created: inserted.length > 0 };
+    },
+
+    /**
      * Claims up to `limit` due messages: one UPDATE that counts the attempt and pushes the next
      * attempt past a lease, so a concurrent worker no longer sees them as due (PostgreSQL re-checks
      * the WHERE on a row it waited for; SQLite runs one writer at a time).

@@ -13,7 +13,7 @@ import {
 } from '../../domain/positionState.ts';
 import type { Db } from '../knex.ts';
 import { mapUniqueViolation } from '../errors.ts';
-import { appendEvent, type ChangeContext } from './events.ts';
+import { appendEvent, appendEvents, type ChangeContext } from './events.ts';
 import { chunk, inTransaction, insertedId, isoNow, toBool, toInt, toIntOrNull, type Clock } from '../rows.ts';
 import { INSERT_CHUNK_SIZE } from './iuv.ts';
 
@@ -109,6 +109,19 @@ export interface PositionHeader {
 
 export interface StoredPosition extends PositionHeader {
   options: StoredOption[];
+}
+
+/** A reserved multe notice still waiting for activation, with the client that reserved it. */
+export interface ReservedNotice {
+  id: number;
+  enteId: number;
+  serviceId: number;
+  version: number;
+  createdAt: string;
+  iuv: string;
+  noticeNumber: string | null;
+  /** The gestionale client that reserved it (iuv_allocations.client_id); null when unknown. */
+  clientId: number | null;
 }
 
 export interface ListPositionsFilter {
@@ -465,6 +478,144 @@ export function createPositionsRepository(db: Db, clock: Clock) {
 
   return {
     findById,
+
+    /**
+     * Multe con preavviso: one RESERVED position per notice, keyed by its notice number, with a
+     * placeholder option (no amount, due date or transfers) that activation fills in. Bulk inserts,
+     * one transaction; a notice or positionId already taken is NOTICE_DUPLICATE / POSITION_DUPLICATE.
+     */
+    async insertReserved(
+      enteId: number,
+      serviceId: number,
+      notices: readonly Notice[],
+      opts: ChangeContext,
+    ): Promise<number[]> {
+      const details = { enteId, count: notices.length };
+      return mapUniqueViolation(DUPLICATE_CODES, details, () =>
+        inTransaction(db, async (trx) => {
+          const now = isoNow(clock);
+          const ids: number[] = [];
+          for (const part of chunk(notices, INSERT_CHUNK_SIZE)) {
+            const keys = part.map((n) => n.noticeNumber ?? n.iuv);
+            await trx('positions').insert(
+              keys.map((key) => ({
+                ente_id: enteId,
+                service_id: serviceId,
+                position_id: key,
+                status: 'RESERVED',
+                description: '',
+                version: 1,
+                created_at: now,
+                updated_at: now,
+              })),
+            );
+            // Multi-row RETURNING gives no order guarantee on SQLite: read the ids back by key.
+            const rows: Array<{ id: number | string; position_id: string }> = await trx('positions')
+              .where({ ente_id: enteId })
+              .whereIn('position_id', keys)
+              .select('id', 'position_id');
+            const idOf = new Map(rows.map((r) => [r.position_id, toInt(r.id)]));
+            const partIds = keys.map((key) => idOf.get(key) as number);
+            await trx('payment_options').insert(
+              part.map((n, i) => ({
+                position_id: partIds[i],
+                ente_id: enteId,
+                installment: 0,
+                iuv: n.iuv,
+                notice_number: n.noticeNumber,
+                amount_cents: 0,
+                due_date: '',
+                description: '',
+                status: 'UNPAID',
+              })),
+            );
+            await appendEvents(
+              trx,
+              clock,
+              partIds.map((id) => ({
+                entityType: POSITION,
+                entityId: id,
+                action: 'created',
+                toStatus: 'RESERVED',
+                ...eventContext(opts),
+              })),
+            );
+            ids.push(...partIds);
+          }
+          return ids;
+        }),
+      );
+    },
+
+    /**
+     * Gives a position another gestionale id (a multe notice activated under the fine's own id).
+     * A positionId already used in the ente is POSITION_DUPLICATE and nothing changes.
+     */
+    async renamePositionId(id: number, positionId: string, opts: TransitionOptions): Promise<PositionHeader> {
+      const current = await requireHeader(id);
+      checkVersion(current, opts.expectedVersion);
+      if (current.positionId === positionId) return current;
+      const now = isoNow(clock);
+      const details = { enteId: current.enteId, positionId };
+      await mapUniqueViolation(DUPLICATE_CODES, details, () =>
+        inTransaction(db, async (trx) => {
+          await bumpVersion(trx, current, now, { position_id: positionId });
+          await appendEvent(trx, clock, {
+            entityType: POSITION,
+            entityId: id,
+            action: 'renamed',
+            fromStatus: current.status,
+            toStatus: current.status,
+            cause: opts.cause,
+            actor: opts.actor,
+            payload: { from: current.positionId, to: positionId },
+          });
+        }),
+      );
+      return { ...current, positionId, version: current.version + 1, updatedAt: now };
+    },
+
+    /** RESERVED positions created before the given instant, oldest ente/service first. */
+    async listReservedCreatedBefore(createdBefore: string, limit = 10_000): Promise<ReservedNotice[]> {
+      const rows: Array<{
+        id: number | string;
+        ente_id: number | string;
+        service_id: number | string;
+        version: number | string;
+        created_at: string;
+        iuv: string;
+        notice_number: string | null;
+        client_id: number | string | null;
+      }> = await db('positions as p')
+        .join('payment_options as o', 'o.position_id', 'p.id')
+        .leftJoin('iuv_allocations as a', function () {
+          this.on('a.ente_id', '=', 'o.ente_id').andOn('a.iuv', '=', 'o.iuv');
+        })
+        .where('p.status', 'RESERVED')
+        .andWhere('p.created_at', '<', createdBefore)
+        .orderBy([{ column: 'p.ente_id' }, { column: 'p.service_id' }, { column: 'p.id' }])
+        .limit(limit)
+        .select(
+          'p.id',
+          'p.ente_id',
+          'p.service_id',
+          'p.version',
+          'p.created_at',
+          'o.iuv',
+          'o.notice_number',
+          'a.client_id',
+        );
+      return rows.map((r) => ({
+        id: toInt(r.id),
+        enteId: toInt(r.ente_id),
+        serviceId: toInt(r.service_id),
+        version: toInt(r.version),
+        createdAt: r.created_at,
+        iuv: r.iuv,
+        noticeNumber: r.notice_number,
+        clientId: toIntOrNull(r.client_id),
+      }));
+    },
 
     /** Stores a validated position with its options, transfers and "created" event, atomically. */
     async insert(

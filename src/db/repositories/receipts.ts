@@ -2,6 +2,7 @@
 // is RECEIPT_DUPLICATE (answered PAA_RECEIPT_DUPLICATA / PAA_RT_DUPLICATA, pagopa-facts §9). A receipt
 // for an unknown or cancelled position is kept with a flagged_reason, never dropped.
 
+import { domainError } from '../../domain/errors.ts';
 import type { Db } from '../knex.ts';
 import { mapUniqueViolation } from '../errors.ts';
 import { appendEvent, type ChangeContext } from './events.ts';
@@ -152,6 +153,48 @@ export function createReceiptsRepository(db: Db, clock: Clock) {
     async listByIuv(enteId: number, iuv: string): Promise<Receipt[]> {
       const rows = await db<ReceiptRow>('receipts').where({ ente_id: enteId, iuv }).orderBy('id');
       return rows.map(toReceipt);
+    },
+
+    /**
+     * Links a stored receipt to the option it paid, in the caller's transaction: from then on the
+     * receipt counts as applied (src/domain/receipt.ts). Linking one twice is CONCURRENT_UPDATE.
+     */
+    async markApplied(id: number, optionId: number, ctx: ChangeContext): Promise<Receipt> {
+      await inTransaction(db, async (trx) => {
+        const changed = await trx('receipts')
+          .where({ id })
+          .whereNull('option_id')
+          .update({ option_id: optionId });
+        if (changed === 0) {
+          throw domainError('CONCURRENT_UPDATE', 'the receipt was applied meanwhile', { receiptId: id });
+        }
+        await appendEvent(trx, clock, {
+          entityType: 'receipt',
+          entityId: id,
+          action: 'applied',
+          cause: ctx.cause,
+          actor: ctx.actor,
+          payload: ctx.payload ?? { optionId },
+        });
+      });
+      return (await getById(id)) as Receipt;
+    },
+
+    /** Records (or replaces) why a stored receipt needs an operator's attention, with its event. */
+    async setFlaggedReason(id: number, reason: string, ctx: ChangeContext): Promise<Receipt> {
+      await inTransaction(db, async (trx) => {
+        const changed = await trx('receipts').where({ id }).update({ flagged_reason: reason });
+        if (changed === 0) throw domainError('RECEIPT_UNKNOWN', 'no such receipt', { receiptId: id });
+        await appendEvent(trx, clock, {
+          entityType: 'receipt',
+          entityId: id,
+          action: 'flagged',
+          cause: ctx.cause,
+          actor: ctx.actor,
+          payload: ctx.payload ?? { flaggedReason: reason },
+        });
+      });
+      return (await getById(id)) as Receipt;
     },
 
     /** Receipts stored with a flagged reason, for the operator's anomaly list. */

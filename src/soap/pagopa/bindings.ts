@@ -1,7 +1,8 @@
 // The pagoPA EC services the connector serves (DESIGN §4), each built with the literal operation
-// names of its WSDL. Until the pagoPA-exchange issue lands its operation modules, every operation
-// answers KO PAA_SYSTEM_ERROR "not implemented": the plumbing, validation and faults are real.
+// names of its WSDL. paForNode (current model) is served by one module per operation; the legacy
+// services still answer KO PAA_SYSTEM_ERROR "not implemented" until their modules land.
 
+import type { Store } from '../../db/store.ts';
 import type { DomainError } from '../../domain/errors.ts';
 import type { SoapContext } from '../guard.ts';
 import type { OperationDescription } from '../manifest.ts';
@@ -13,6 +14,12 @@ import {
   pagopaKoObject,
   type PagopaDialect,
 } from '../faults/pagopa.ts';
+import { paVerifyPaymentNotice } from './paVerifyPaymentNotice.ts';
+import { paGetPayment } from './paGetPayment.ts';
+import { paGetPaymentV2 } from './paGetPaymentV2.ts';
+import { paSendRT } from './paSendRT.ts';
+import { paSendRTV2 } from './paSendRTV2.ts';
+import { paDemandPaymentNotice } from './paDemandPaymentNotice.ts';
 
 /** The fault bean's id: the EC the request names, else the intermediary it names. */
 export function ecIdOf(identity: Record<string, string | null>): string {
@@ -49,17 +56,16 @@ function binding(
   };
 }
 
-export function pagopaBindings(): SoapServiceBinding[] {
-  const current = notImplemented('current');
+export function pagopaBindings(store: Store): SoapServiceBinding[] {
   const legacy = notImplemented('legacy');
   return [
     binding('paForNode.wsdl', 'current', {
-      paVerifyPaymentNotice: current,
-      paGetPayment: current,
-      paGetPaymentV2: current,
-      paSendRT: current,
-      paSendRTV2: current,
-      paDemandPaymentNotice: current,
+      paVerifyPaymentNotice: paVerifyPaymentNotice(store),
+      paGetPayment: paGetPayment(store),
+      paGetPaymentV2: paGetPaymentV2(store),
+      paSendRT: paSendRT(store),
+      paSendRTV2: paSendRTV2(store),
+      paDemandPaymentNotice: paDemandPaymentNotice(store),
     }),
     binding('PaPerNodo.wsdl', 'legacy', { paaInviaRT: legacy }),
     binding('PaPerNodoPagamentoPsp.wsdl', 'legacy', { paaVerificaRPT: legacy, paaAttivaRPT: legacy }),
