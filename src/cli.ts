@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from './config.ts';
+import { loadManifest } from './soap/manifest.ts';
 import { createDb } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { createStore, type Store } from './db/store.ts';
@@ -71,6 +72,9 @@ function buildCli(): Command {
     .action(async () => {
       const connector = await startConnector(loadConfig());
       const { url, config, seeded } = connector;
+      const soapServices = loadManifest()
+        .filter((svc) => svc.path && (svc.interface === 'gestionale' || svc.interface === 'pagopa'))
+        .map((svc) => `  ${svc.interface.padEnd(10)} ${url}${svc.path}?wsdl`);
       const emulator = config.emulator
         ? emulatorEndpoints(url).map((e) => `  emulator   ${e.name}: ${e.url}`)
         : [];
@@ -78,6 +82,7 @@ function buildCli(): Command {
         [
           `ppay-connector listening on ${url} (${config.env}, ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')})`,
           `  health     ${url}/health`,
+          ...soapServices,
           ...emulator,
           seeded ? '  demo data  loaded (see: npm run -s ppay -- seed --demo --json)' : '',
         ]
@@ -228,7 +233,9 @@ function buildCli(): Command {
 
   emulator
     .command('pay')
-    .description('a PSP pays a notice: verify, get payment, send receipt (legacy: paaVerificaRPT, paaAttivaRPT, RT)')
+    .description(
+      'a PSP pays a notice: verify, get payment, send receipt (legacy: paaVerificaRPT, paaAttivaRPT, RT)',
+    )
     .argument('<ente>', 'fiscal code of the ente')
     .argument('<noticeNumber>', '18-digit notice number')
     .option('--psp <idPSP>', 'the paying PSP (default: the first emulated PSP)')

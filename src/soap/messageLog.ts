@@ -17,8 +17,9 @@ export interface LoggedMessage {
   actor?: string;
 }
 
-// WS-Security passwords must never reach the log, whatever prefix the sender chose.
-const PASSWORD_ELEMENT = /(<([\w.-]+:)?Password\b[^>]*>)[\s\S]*?(<\/([\w.-]+:)?Password>)/g;
+// Passwords must never reach the log: WS-Security's <wsse:Password> and the station <password>
+// of nodo* requests, whatever prefix the sender chose.
+const PASSWORD_ELEMENT = /(<([\w.-]+:)?password\b[^>]*>)[\s\S]*?(<\/([\w.-]+:)?password>)/gi;
 
 export function redact(xml: string): string {
   return xml.replace(PASSWORD_ELEMENT, '$1***$3');

@@ -1,0 +1,143 @@
+// Issue 4 acceptance: the connector is killed (SIGKILL) between get payment and send receipt, then
+// restarted on the same data folder; the receipt the node retries is accepted and the position is
+// paid exactly once. Real processes (`ppay start`), a real SQLite file, a SOAP client built from
+// the official paForNode.wsdl when the shared spec is present (else from ours).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import * as soap from 'soap';
+import { createDb } from '../../src/db/knex.ts';
+import { SPEC_DIR, specAvailable } from '../support/officialSchemas.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const CLI = path.join(ROOT, 'src/cli.ts');
+const EC = '01234567897';
+const CALLER = { idPA: EC, idBrokerPA: '12345678903', idStation: '12345678903_01' };
+
+function start(dataDir: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, 'start'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PPAY_DATA_DIR: dataDir, PORT: '0' },
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] });
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}: ${out}`));
+    });
+  });
+}
+
+function kill(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+async function paForNode(url: string) {
+  const wsdl = specAvailable()
+    ? path.join(SPEC_DIR, 'current/paForNode.wsdl')
+    : path.join(ROOT, 'wsdl/paForNode.wsdl');
+  return soap.createClientAsync(wsdl, { endpoint: `${url}/ws/pagopa/paForNode` });
+}
+
+describe('crash between get payment and send receipt (real processes, SIGKILL)', function () {
+  this.timeout(90000);
+  let dataDir: string;
+  let running: ChildProcessWithoutNullStreams | undefined;
+
+  before(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppay-crash-'));
+  });
+  after(async () => {
+    if (running && running.exitCode === null) await kill(running, 'SIGTERM');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('accepts the retried receipt after a restart and pays the position exactly once', async () => {
+    const first = await start(dataDir);
+    running = first.child;
+    const db = createDb(`sqlite:${path.join(dataDir, 'ppay.sqlite')}`);
+    try {
+      const option = await db('payment_options as o')
+        .join('positions as p', 'p.id', 'o.position_id')
+        .where('p.position_id', 'DEMO-TARI-0002')
+        .first('o.notice_number', 'o.iuv', 'o.amount_cents', 'p.id as position_id');
+      expect(option, 'demo position').to.not.equal(undefined);
+      const qrCode = { fiscalCode: EC, noticeNumber: option.notice_number };
+
+      const client = await paForNode(first.url);
+      const [verified] = await client.paVerifyPaymentNoticeAsync({ ...CALLER, qrCode });
+      expect(verified.outcome).to.equal('OK');
+      const [payment] = await client.paGetPaymentAsync({ ...CALLER, qrCode, amount: '87.50' });
+      expect(payment.outcome).to.equal('OK');
+
+      await kill(first.child, 'SIGKILL');
+      const second = await start(dataDir);
+      running = second.child;
+
+      const transfer = payment.data.transferList.transfer;
+      const transfers = (Array.isArray(transfer) ? transfer : [transfer]).map(
+        (t: Record<string, unknown>) => ({
+          idTransfer: t.idTransfer,
+          transferAmount: t.transferAmount,
+          fiscalCodePA: t.fiscalCodePA,
+          IBAN: t.IBAN,
+          remittanceInformation: t.remittanceInformation,
+          transferCategory: t.transferCategory,
+        }),
+      );
+      const receipt = {
+        receiptId: 'crash0000000000000000000000000001',
+        noticeNumber: option.notice_number,
+        fiscalCode: EC,
+        outcome: 'OK',
+        creditorReferenceId: option.iuv,
+        paymentAmount: payment.data.paymentAmount,
+        description: payment.data.description,
+        companyName: payment.data.companyName,
+        debtor: payment.data.debtor,
+        transferList: { transfer: transfers },
+        idPSP: 'BCITITMM',
+        PSPCompanyName: 'Banca emulata',
+        idChannel: '88888888888_01',
+        channelDescription: 'app',
+        paymentDateTime: '2026-11-26T10:00:00',
+      };
+      const retried = await paForNode(second.url);
+      const [accepted] = await retried.paSendRTAsync({ ...CALLER, receipt });
+      expect(accepted.outcome).to.equal('OK');
+      const [again] = await retried.paSendRTAsync({ ...CALLER, receipt });
+      expect(again.outcome).to.equal('KO');
+      expect(again.fault.faultCode).to.equal('PAA_RECEIPT_DUPLICATA');
+
+      const position = await db('positions').where('id', option.position_id).first('status');
+      expect(position.status).to.equal('PAID');
+      const receipts = await db('receipts').where({ iuv: option.iuv });
+      expect(receipts).to.have.length(1);
+      const paidEvents = await db('events').where({
+        entity_type: 'position',
+        entity_id: String(option.position_id),
+        to_status: 'PAID',
+      });
+      expect(paidEvents).to.have.length(1);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
