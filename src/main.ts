@@ -1,6 +1,8 @@
 // Composition root: opens the database, migrates it, seeds the demo data in development when the
 // database is empty, and starts the HTTP server. startConnector resolves only once the server is
 // listening, with its real URL (PORT=0 picks a free port) and a close() that releases everything.
+// Once the address is known it connects the pagoPA node client (the embedded emulator unless
+// PPAY_NODE_URL says otherwise) to the model 3 RPT sender and the receipt recovery job.
 
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -12,13 +14,20 @@ import { migrateLatest } from './db/migrate.ts';
 import { createStore, type Store } from './db/store.ts';
 import { isDatabaseEmpty, seedDemo } from './app/seedDemo.ts';
 import { mountSoapServices, type SoapServiceBinding } from './soap/server.ts';
-import { pagopaBindings } from './soap/pagopa/bindings.ts';
+import { pagopaBindings, type PagopaBindingOptions } from './soap/pagopa/bindings.ts';
 import { gestionaleBinding } from './soap/gestionale/bindings.ts';
 import { purgeMessageLog } from './soap/messageLog.ts';
 import { mountEmulator } from './emulator/index.ts';
+import { NodeClient } from './pagopa/nodeClient.ts';
+import { RptDispatcher } from './app/pagopa/rptSender.ts';
+import { runReceiptRecovery } from './app/pagopa/receiptRecovery.ts';
 
 /** The SOAP message log is trimmed to PPAY_MESSAGE_LOG_DAYS at start and then every six hours. */
 const PURGE_INTERVAL_MS = 6 * 3600 * 1000;
+/** Sweep for queued model 3 RPTs left by a crash or another instance (each paaAttivaRPT wakes the sender at once). */
+const RPT_SWEEP_INTERVAL_MS = 30 * 1000;
+/** Receipt recovery (nodoChiediCopiaRT) runs every five minutes; its own backoff decides who is asked. */
+const RECEIPT_RECOVERY_INTERVAL_MS = 5 * 60 * 1000;
 
 export interface Connector {
   readonly url: string;
@@ -31,8 +40,8 @@ export interface Connector {
 }
 
 /** The SOAP services the connector serves, with their handlers. */
-export function defaultSoapBindings(store: Store): SoapServiceBinding[] {
-  return [...pagopaBindings(store), gestionaleBinding(store)];
+export function defaultSoapBindings(store: Store, pagopa: PagopaBindingOptions = {}): SoapServiceBinding[] {
+  return [...pagopaBindings(store, pagopa), gestionaleBinding(store)];
 }
 
 export async function buildApp(
@@ -68,11 +77,27 @@ function listen(app: Express, host: string, port: number): Promise<Server> {
   });
 }
 
-function urlOf(server: Server, config: Config): string {
-  if (config.publicUrl) return config.publicUrl;
+function localUrlOf(server: Server, config: Config): string {
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function urlOf(server: Server, config: Config): string {
+  return config.publicUrl ?? localUrlOf(server, config);
+}
+
+/**
+ * The pagoPA node: PPAY_NODE_URL, else the emulator mounted on this very server, reached at the
+ * address it listens on (known only now); none when neither is configured.
+ */
+function nodeClientFor(server: Server, config: Config, store: Store): NodeClient | null {
+  const baseUrl = config.nodeUrl ?? (config.emulator ? `${localUrlOf(server, config)}/emulator` : null);
+  return baseUrl ? new NodeClient({ baseUrl, timeoutMs: config.nodeTimeoutMs, store }) : null;
+}
+
+function reportJobError(job: string) {
+  return (err: unknown) => void process.stderr.write(`${job}: ${String(err)}\n`);
 }
 
 export async function startConnector(config: Config): Promise<Connector> {
@@ -82,12 +107,24 @@ export async function startConnector(config: Config): Promise<Connector> {
     const store = createStore(db);
     const seeded = config.env === 'development' && (await isDatabaseEmpty(store));
     if (seeded) await seedDemo(store);
-    const server = await listen(await buildApp(db, store, config), config.host, config.port);
+    const rptSender = new RptDispatcher(store, reportJobError('RPT sender'));
+    const app = await buildApp(db, store, config, defaultSoapBindings(store, { rptSender }));
+    const server = await listen(app, config.host, config.port);
     const purge = () => void purgeMessageLog(store, config.messageLogDays).catch(() => undefined);
     purge();
-    const purgeTimer = setInterval(purge, PURGE_INTERVAL_MS).unref();
+    const timers = [setInterval(purge, PURGE_INTERVAL_MS).unref()];
+    const node = nodeClientFor(server, config, store);
+    if (node) {
+      rptSender.attach(node);
+      const recover = () => void runReceiptRecovery(store, node).catch(reportJobError('receipt recovery'));
+      timers.push(
+        setInterval(() => rptSender.wake(), RPT_SWEEP_INTERVAL_MS).unref(),
+        setInterval(recover, RECEIPT_RECOVERY_INTERVAL_MS).unref(),
+      );
+    }
     const close = async () => {
-      clearInterval(purgeTimer);
+      for (const timer of timers) clearInterval(timer);
+      await rptSender.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.destroy();
     };

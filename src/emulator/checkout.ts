@@ -124,7 +124,8 @@ async function payCheckoutCart(ctx: EmulatorContext, cart: Cart, psp: EmulatorPs
     );
     if (!activation) {
       // Nothing was charged: release the tokens already taken for the other notices.
-      for (const a of activations) await ctx.edb.payments.update(a.payment.paymentToken, { status: 'CANCELLED' });
+      for (const a of activations)
+        await ctx.edb.payments.update(a.payment.paymentToken, { status: 'CANCELLED' });
       return false;
     }
     activations.push(activation);
@@ -134,9 +135,15 @@ async function payCheckoutCart(ctx: EmulatorContext, cart: Cart, psp: EmulatorPs
   return true;
 }
 
-async function completeRptCart(ctx: EmulatorContext, cart: Cart, psp: EmulatorPsp, paid: boolean): Promise<void> {
+async function completeRptCart(
+  ctx: EmulatorContext,
+  cart: Cart,
+  psp: EmulatorPsp,
+  paid: boolean,
+): Promise<void> {
   const log = new StepLog();
-  for (const rpt of await ctx.edb.rpts.listByCart(cart.id)) await issueRt(ctx, log, rpt, psp, paid ? '0' : '1');
+  for (const rpt of await ctx.edb.rpts.listByCart(cart.id))
+    await issueRt(ctx, log, rpt, psp, paid ? '0' : '1');
 }
 
 export function checkoutRouter(options: CheckoutOptions): Router {
@@ -171,7 +178,8 @@ export function checkoutRouter(options: CheckoutOptions): Router {
         },
       );
     } catch (err) {
-      if (err instanceof EmulatorDuplicate) return problem(res, 409, 'PPT_ID_CARRELLO_DUPLICATO', `idCart ${id}`);
+      if (err instanceof EmulatorDuplicate)
+        return problem(res, 409, 'PPT_ID_CARRELLO_DUPLICATO', `idCart ${id}`);
       throw err;
     }
     const url = checkoutUrl(originOf(req, options.publicUrl), id);
@@ -181,7 +189,11 @@ export function checkoutRouter(options: CheckoutOptions): Router {
   router.get('/checkout/:cartId', async (req, res) => {
     const cart = await edb.carts.get(req.params.cartId);
     if (!cart) return page(res, 404, notFoundPage(`carrello ${req.params.cartId}`));
-    page(res, 200, checkoutPage({ cart, lines: await linesOf(edb, cart), psps: await edb.psps.listPaying() }));
+    page(
+      res,
+      200,
+      checkoutPage({ cart, lines: await linesOf(edb, cart), psps: await edb.psps.listPaying() }),
+    );
   });
 
   router.get('/checkout/:cartId/outcome', async (req, res) => {
@@ -196,10 +208,15 @@ export function checkoutRouter(options: CheckoutOptions): Router {
     const chosen = typeof req.body?.psp === 'string' ? await edb.psps.get(req.body.psp) : null;
     if (!chosen || chosen.kind !== 'psp') {
       const psps = await edb.psps.listPaying();
-      return page(res, 400, checkoutPage({ cart, lines: await linesOf(edb, cart), psps, error: 'Scegli un PSP' }));
+      return page(
+        res,
+        400,
+        checkoutPage({ cart, lines: await linesOf(edb, cart), psps, error: 'Scegli un PSP' }),
+      );
     }
     // A second click (or a second tab) finds the cart taken and just sees its state.
-    if (!(await edb.carts.claim(cart.id, chosen.idPsp))) return res.redirect(303, `/emulator/checkout/${encodeURIComponent(cart.id)}`);
+    if (!(await edb.carts.claim(cart.id, chosen.idPsp)))
+      return res.redirect(303, `/emulator/checkout/${encodeURIComponent(cart.id)}`);
     const ctx = context(req);
     if (cart.kind === 'rpt') {
       await completeRptCart(ctx, cart, chosen, true);
@@ -209,13 +226,18 @@ export function checkoutRouter(options: CheckoutOptions): Router {
     const paid = await payCheckoutCart(ctx, cart, chosen);
     await edb.carts.setStatus(cart.id, paid ? 'PAID' : 'FAILED');
     const urls = cart.returnUrls;
-    res.redirect(303, (paid ? urls?.returnOkUrl : urls?.returnErrorUrl) ?? `/emulator/checkout/${encodeURIComponent(cart.id)}`);
+    res.redirect(
+      303,
+      (paid ? urls?.returnOkUrl : urls?.returnErrorUrl) ??
+        `/emulator/checkout/${encodeURIComponent(cart.id)}`,
+    );
   });
 
   router.post('/checkout/:cartId/cancel', form, async (req, res) => {
     const cart = await edb.carts.get(req.params.cartId);
     if (!cart) return page(res, 404, notFoundPage(`carrello ${req.params.cartId}`));
-    if (!(await edb.carts.claim(cart.id, cart.pspId))) return res.redirect(303, `/emulator/checkout/${encodeURIComponent(cart.id)}`);
+    if (!(await edb.carts.claim(cart.id, cart.pspId)))
+      return res.redirect(303, `/emulator/checkout/${encodeURIComponent(cart.id)}`);
     if (cart.kind === 'rpt') {
       // The node closes an abandoned RPT with a negative RT (codiceEsitoPagamento 1) in the PSP's name.
       const psp = (cart.pspId ? await edb.psps.get(cart.pspId) : null) ?? (await edb.psps.listPaying())[0];
@@ -224,7 +246,10 @@ export function checkoutRouter(options: CheckoutOptions): Router {
       return res.redirect(303, await rptReturnUrl(edb, cart, 'ERROR'));
     }
     await edb.carts.setStatus(cart.id, 'CANCELLED');
-    res.redirect(303, cart.returnUrls?.returnCancelUrl ?? `/emulator/checkout/${encodeURIComponent(cart.id)}`);
+    res.redirect(
+      303,
+      cart.returnUrls?.returnCancelUrl ?? `/emulator/checkout/${encodeURIComponent(cart.id)}`,
+    );
   });
 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -30,10 +30,29 @@ const PPTHEAD_NS = 'http://ws.pagamenti.telematici.gov/ppthead';
 // As the server does (src/soap/server.ts): keep decimals, integers, booleans and dates as written.
 const KEEP_TEXT = (text: string) => text;
 const TEXT_DESERIALIZERS = Object.fromEntries(
-  ['decimal', 'double', 'float', 'int', 'integer', 'long', 'short', 'boolean', 'bool', 'date', 'dateTime'].map(
-    (t) => [t, KEEP_TEXT],
-  ),
+  [
+    'decimal',
+    'double',
+    'float',
+    'int',
+    'integer',
+    'long',
+    'short',
+    'boolean',
+    'bool',
+    'date',
+    'dateTime',
+  ].map((t) => [t, KEEP_TEXT]),
 );
+
+// A WSDL cache of our own: node-soap's shared one is keyed by file alone, and would hand us a WSDL
+// parsed with another client's deserializers (numbers and dates instead of text).
+const wsdls = new Map<string, soap.WSDL>();
+const WSDL_CACHE: soap.IWSDLCache = {
+  has: (key) => wsdls.has(key),
+  get: (key) => wsdls.get(key) as soap.WSDL,
+  set: (key, wsdl) => void wsdls.set(key, wsdl),
+};
 
 export type CallResult =
   | { ok: true; answer: Record<string, unknown> }
@@ -99,6 +118,7 @@ export async function callEc(
   const service = serviceOf(wsdl);
   const client = await soap.createClientAsync(service.wsdlPath, {
     endpoint: `${connectorUrl.replace(/\/+$/, '')}${service.path}`,
+    wsdlCache: WSDL_CACHE,
     ...({ customDeserializer: TEXT_DESERIALIZERS } as object),
   });
   if (options.pptHeader) client.addSoapHeader(options.pptHeader, '', 'ppthead', PPTHEAD_NS);
@@ -115,7 +135,8 @@ export async function callEc(
   }
   // An invalid request is a bug in the emulator itself, never something to report as the EC's fault.
   const sentProblems = client.lastRequest ? problemsOf(service, client.lastRequest) : [];
-  if (sentProblems.length) throw new Error(`emulator sent an invalid ${operation}: ${sentProblems.join(' ')}`);
+  if (sentProblems.length)
+    throw new Error(`emulator sent an invalid ${operation}: ${sentProblems.join(' ')}`);
   if (!result) return failure(error);
   const [answer, raw] = result;
   let problems: string[];
@@ -125,7 +146,11 @@ export async function callEc(
     problems = ['the answer is not a SOAP envelope'];
   }
   if (problems.length) {
-    return { ok: false, faultCode: 'PPT_STAZIONE_INT_PA_ERRORE_RESPONSE', description: problems.slice(0, 3).join(' ') };
+    return {
+      ok: false,
+      faultCode: 'PPT_STAZIONE_INT_PA_ERRORE_RESPONSE',
+      description: problems.slice(0, 3).join(' '),
+    };
   }
   return { ok: true, answer: answer ?? {} };
 }

@@ -69,7 +69,10 @@ function subject(value: unknown): Obj {
   const s = obj(value);
   return {
     ...pick(s, SUBJECT_KEYS),
-    uniqueIdentifier: pick(obj(s.uniqueIdentifier), ['entityUniqueIdentifierType', 'entityUniqueIdentifierValue']),
+    uniqueIdentifier: pick(obj(s.uniqueIdentifier), [
+      'entityUniqueIdentifierType',
+      'entityUniqueIdentifierValue',
+    ]),
   };
 }
 
@@ -97,12 +100,7 @@ function receiptTransfer(transfer: Obj, version: PrimitiveVersion, at: Date): Ob
 }
 
 /** The receipt of a paid activation, in the shape of ctReceipt / ctReceiptV2 (schema order). */
-export function buildReceipt(
-  activation: Activation,
-  psp: EmulatorPsp,
-  paymentMethod: string,
-  at: Date,
-): Obj {
+export function buildReceipt(activation: Activation, psp: EmulatorPsp, paymentMethod: string, at: Date): Obj {
   const { data, verify, payment, version } = activation;
   const companyName = text(data.companyName) ?? text(verify.companyName) ?? activation.ec.ente.name;
   const debtor = subject(data.debtor);
@@ -117,7 +115,9 @@ export function buildReceipt(
     companyName: companyName.slice(0, 140),
     ...pick(data, ['officeName']),
     debtor,
-    transferList: { transfer: list(obj(data.transferList).transfer).map((t) => receiptTransfer(t, version, at)) },
+    transferList: {
+      transfer: list(obj(data.transferList).transfer).map((t) => receiptTransfer(t, version, at)),
+    },
     idPSP: psp.idPsp,
     pspFiscalCode: psp.pspFiscalCode,
     PSPCompanyName: psp.companyName,
@@ -148,7 +148,8 @@ function dataProblem(data: Obj): string | null {
   const transfers = list(obj(data.transferList).transfer);
   if (transfers.length === 0) return 'transferList is empty';
   const total = sumCents(transfers.map((t) => parseDecimalAmount(String(t.transferAmount))));
-  if (total !== parseDecimalAmount(String(data.paymentAmount))) return 'the transfers do not add up to paymentAmount';
+  if (total !== parseDecimalAmount(String(data.paymentAmount)))
+    return 'the transfers do not add up to paymentAmount';
   return null;
 }
 
@@ -170,6 +171,11 @@ export async function activateNotice(
     return null;
   }
   const open = await ctx.edb.payments.findOpen(notice.fiscalCode, notice.noticeNumber);
+  if (open?.status === 'AUTHORIZED') {
+    // Paid, receipt still on its way to the EC: the node knows better than the EC that it is paid.
+    log.add({ step: 'verifyPaymentNotice', outcome: 'KO', faultCode: 'PPT_PAGAMENTO_DUPLICATO' });
+    return null;
+  }
   if (open?.status === 'ACTIVATED' && isLive(open, now)) {
     log.add({ step: 'activatePaymentNotice', outcome: 'KO', faultCode: 'PPT_PAGAMENTO_IN_CORSO' });
     return null;
@@ -214,7 +220,12 @@ export async function activateNotice(
   const data = obj(getCall.answer.data);
   const problem = dataProblem(data);
   if (problem) {
-    log.add({ step: 'activatePaymentNotice', outcome: 'KO', faultCode: 'PPT_STAZIONE_INT_PA_ERRORE_RESPONSE', description: problem });
+    log.add({
+      step: 'activatePaymentNotice',
+      outcome: 'KO',
+      faultCode: 'PPT_STAZIONE_INT_PA_ERRORE_RESPONSE',
+      description: problem,
+    });
     return fail(getPayment, 'PPT_STAZIONE_INT_PA_ERRORE_RESPONSE');
   }
   const paymentAmount = parseDecimalAmount(String(data.paymentAmount));
@@ -229,7 +240,11 @@ export async function activateNotice(
     amountCents: paymentAmount,
     lastStep: getPayment,
   });
-  log.add({ step: 'activatePaymentNotice', outcome: 'OK', description: `paymentToken ${payment.paymentToken}` });
+  log.add({
+    step: 'activatePaymentNotice',
+    outcome: 'OK',
+    description: `paymentToken ${payment.paymentToken}`,
+  });
   return { payment: { ...payment, status: 'ACTIVATED' }, version, ec, verify, data };
 }
 
@@ -246,7 +261,12 @@ export async function deliverReceipts(ctx: EmulatorContext, log: StepLog, token:
     const ec = await stationOfEc(ctx.store, delivery.fiscalCode);
     if (!ec) {
       // An EC of the transfer list that another intermediary serves: not the connector's to receive.
-      log.add({ step: operation, outcome: 'SKIPPED', description: 'EC not served by this connector', fiscalCode: delivery.fiscalCode });
+      log.add({
+        step: operation,
+        outcome: 'SKIPPED',
+        description: 'EC not served by this connector',
+        fiscalCode: delivery.fiscalCode,
+      });
       await ctx.edb.deliveries.record(token, delivery.fiscalCode, 'DELIVERED', null);
       continue;
     }
@@ -256,7 +276,12 @@ export async function deliverReceipts(ctx: EmulatorContext, log: StepLog, token:
     });
     const sent = log.call(operation, call, (a) => a, delivery.fiscalCode);
     const delivered = sent.ok || sent.faultCode === 'PAA_RECEIPT_DUPLICATA';
-    await ctx.edb.deliveries.record(token, delivery.fiscalCode, delivered ? 'DELIVERED' : 'PENDING', sent.faultCode);
+    await ctx.edb.deliveries.record(
+      token,
+      delivery.fiscalCode,
+      delivered ? 'DELIVERED' : 'PENDING',
+      sent.faultCode,
+    );
   }
   const done = (await ctx.edb.deliveries.list(token)).every((d) => d.status === 'DELIVERED');
   await ctx.edb.payments.update(token, {
@@ -280,6 +305,10 @@ export async function authorizeAndNotify(
   const token = activation.payment.paymentToken;
   await ctx.edb.deliveries.plan(token, receiptRecipients(receipt));
   await ctx.edb.payments.update(token, { status: 'AUTHORIZED', lastStep: 'authorize', receipt });
-  log.add({ step: 'authorize', outcome: 'OK', description: `${psp.idPsp} ${String(activation.data.paymentAmount)}` });
+  log.add({
+    step: 'authorize',
+    outcome: 'OK',
+    description: `${psp.idPsp} ${String(activation.data.paymentAmount)}`,
+  });
   return deliverReceipts(ctx, log, token);
 }

@@ -426,7 +426,10 @@ export function createEmulatorDb(db: Db, clock: Clock = systemClock) {
 
     /** The PSPs a citizen can choose (not the WISP placeholder), in a stable order. */
     async listPaying(): Promise<EmulatorPsp[]> {
-      const rows = await db<PspRow>('emulator_psps').where({ kind: 'psp' }).orderBy('created_at').orderBy('id_psp');
+      const rows = await db<PspRow>('emulator_psps')
+        .where({ kind: 'psp' })
+        .orderBy('created_at')
+        .orderBy('id_psp');
       return rows.map(toPsp);
     },
   };
@@ -509,7 +512,9 @@ export function createEmulatorDb(db: Db, clock: Clock = systemClock) {
     },
 
     async notices(id: string): Promise<CartNotice[]> {
-      const rows = await db<CartNoticeRow>('emulator_cart_notices').where({ cart_id: id }).orderBy('position');
+      const rows = await db<CartNoticeRow>('emulator_cart_notices')
+        .where({ cart_id: id })
+        .orderBy('position');
       return rows.map((r) => ({
         fiscalCode: r.fiscal_code,
         noticeNumber: r.notice_number,
@@ -565,7 +570,8 @@ export function createEmulatorDb(db: Db, clock: Clock = systemClock) {
       if (patch.amountCents !== undefined) columns.amount_cents = patch.amountCents;
       if (patch.lastStep !== undefined) columns.last_step = patch.lastStep;
       if (patch.faultCode !== undefined) columns.fault_code = patch.faultCode;
-      if (patch.receipt !== undefined) columns.receipt = patch.receipt === null ? null : JSON.stringify(patch.receipt);
+      if (patch.receipt !== undefined)
+        columns.receipt = patch.receipt === null ? null : JSON.stringify(patch.receipt);
       await db('emulator_payments').where({ payment_token: paymentToken }).update(columns);
     },
 
@@ -603,7 +609,10 @@ export function createEmulatorDb(db: Db, clock: Clock = systemClock) {
         updated_at: now(),
       }));
       if (rows.length) {
-        await db('emulator_receipt_deliveries').insert(rows).onConflict(['payment_token', 'fiscal_code']).ignore();
+        await db('emulator_receipt_deliveries')
+          .insert(rows)
+          .onConflict(['payment_token', 'fiscal_code'])
+          .ignore();
       }
     },
 

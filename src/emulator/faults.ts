@@ -29,6 +29,7 @@ const FAULT_STRINGS = {
   PPT_RT_NONDISPONIBILE: 'RT non ancora disponibile.',
   PPT_ID_FLUSSO_SCONOSCIUTO: 'Identificativo flusso sconosciuto.',
   PPT_PAGAMENTO_IN_CORSO: 'Pagamento in attesa risulta in corso al sistema pagoPA.',
+  PPT_PAGAMENTO_DUPLICATO: 'Pagamento in attesa risulta concluso al sistema pagoPA.',
   PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE: 'Stazione intermediario PA irraggiungibile.',
   PPT_STAZIONE_INT_PA_TIMEOUT: 'Timeout dalla stazione intermediario PA.',
   PPT_STAZIONE_INT_PA_ERRORE_RESPONSE: 'Errore nella risposta della stazione intermediario PA.',
@@ -77,7 +78,11 @@ const KO_FIELDS: Readonly<Record<string, Record<string, unknown>>> = {
 };
 
 /** The KO answer as node-soap serialises it (key order = schema order: fault first). */
-export function nodeKoObject(operationName: string, bean: NodeFaultBean, extra: Record<string, unknown> = {}) {
+export function nodeKoObject(
+  operationName: string,
+  bean: NodeFaultBean,
+  extra: Record<string, unknown> = {},
+) {
   return { fault: bean, ...(KO_FIELDS[operationName] ?? {}), ...extra };
 }
 

@@ -50,7 +50,12 @@ export async function mountEmulator(app: Express, options: EmulatorOptions): Pro
   });
   app.use(
     '/emulator',
-    checkoutRouter({ store: options.store, edb, publicUrl: options.publicUrl, connectorUrl: options.connectorUrl }),
+    checkoutRouter({
+      store: options.store,
+      edb,
+      publicUrl: options.publicUrl,
+      connectorUrl: options.connectorUrl,
+    }),
   );
   app.get('/emulator', async (req, res) => {
     const html = indexPage(emulatorEndpoints(originOf(req, options.publicUrl)), await edb.psps.listPaying());

@@ -44,8 +44,17 @@ export async function issueRt(
   let rt = await ctx.edb.rts.get(rpt);
   if (!rt) {
     const built = buildRt(parseRptXml(rpt.rptXml), psp, outcome, at);
-    rt = await ctx.edb.rts.save({ ...rpt, outcomeCode: built.outcomeCode, amountCents: built.amountCents, rtXml: built.xml });
-    await ctx.edb.rpts.setStatus(rpt, 'RT_RICEVUTA_NODO', `RT ${rt.outcomeCode === '0' ? 'positiva' : 'negativa'} da ${psp.idPsp}`);
+    rt = await ctx.edb.rts.save({
+      ...rpt,
+      outcomeCode: built.outcomeCode,
+      amountCents: built.amountCents,
+      rtXml: built.xml,
+    });
+    await ctx.edb.rpts.setStatus(
+      rpt,
+      'RT_RICEVUTA_NODO',
+      `RT ${rt.outcomeCode === '0' ? 'positiva' : 'negativa'} da ${psp.idPsp}`,
+    );
   }
   const call = await callEc(
     ctx.connectorUrl,
@@ -104,7 +113,12 @@ export async function payLegacyNotice(
     iuv = parseNoticeNumber(notice.noticeNumber).iuv;
   } catch (err) {
     if (!isDomainError(err)) throw err;
-    log.add({ step: 'nodoVerificaRPT', outcome: 'KO', faultCode: 'PPT_SINTASSI_EXTRAXSD', description: err.message });
+    log.add({
+      step: 'nodoVerificaRPT',
+      outcome: 'KO',
+      faultCode: 'PPT_SINTASSI_EXTRAXSD',
+      description: err.message,
+    });
     return { ok: false, ccp: null };
   }
   const key = { idDominio: ec.ente.fiscalCode, iuv, ccp: randomId('', 16) };

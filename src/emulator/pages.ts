@@ -104,10 +104,18 @@ export function notFoundPage(what: string): string {
   return layout('pagoPA checkout (emulator)', `<h1>Non trovato</h1><p>${escapeHtml(what)}</p>`);
 }
 
-export function indexPage(endpoints: ReadonlyArray<{ name: string; url: string }>, psps: readonly EmulatorPsp[]): string {
-  const items = endpoints.map((e) => `<li>${escapeHtml(e.name)}: <code>${escapeHtml(e.url)}</code></li>`).join('');
+export function indexPage(
+  endpoints: ReadonlyArray<{ name: string; url: string }>,
+  psps: readonly EmulatorPsp[],
+): string {
+  const items = endpoints
+    .map((e) => `<li>${escapeHtml(e.name)}: <code>${escapeHtml(e.url)}</code></li>`)
+    .join('');
   const pspItems = psps
     .map((p) => `<li>${escapeHtml(p.idPsp)} — ${escapeHtml(p.companyName)} (${escapeHtml(p.idChannel)})</li>`)
     .join('');
-  return layout('pagoPA emulator', `<h1>pagoPA emulator</h1><ul>${items}</ul><h2>PSP</h2><ul>${pspItems}</ul>`);
+  return layout(
+    'pagoPA emulator',
+    `<h1>pagoPA emulator</h1><ul>${items}</ul><h2>PSP</h2><ul>${pspItems}</ul>`,
+  );
 }

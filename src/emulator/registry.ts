@@ -63,7 +63,10 @@ export async function checkPspRoute(edb: EmulatorDb, route: PspRoute): Promise<E
   const psp = await edb.psps.get(route.identificativoPSP);
   if (!psp) throw new NodeFault('PPT_PSP_SCONOSCIUTO', `PSP ${route.identificativoPSP}`);
   if (psp.idBrokerPsp !== route.identificativoIntermediarioPSP) {
-    throw new NodeFault('PPT_INTERMEDIARIO_PSP_SCONOSCIUTO', `intermediario ${route.identificativoIntermediarioPSP}`);
+    throw new NodeFault(
+      'PPT_INTERMEDIARIO_PSP_SCONOSCIUTO',
+      `intermediario ${route.identificativoIntermediarioPSP}`,
+    );
   }
   if (psp.idChannel !== route.identificativoCanale) {
     throw new NodeFault('PPT_CANALE_SCONOSCIUTO', `canale ${route.identificativoCanale}`);

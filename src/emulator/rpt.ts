@@ -38,7 +38,12 @@ export interface ParsedRpt {
   payerName: string;
   transfers: RptTransfer[];
   /** The parts an RT repeats, ready to be written again. */
-  copy: { dominio: XmlNode; enteBeneficiario: XmlNode; soggettoVersante: XmlNode | null; soggettoPagatore: XmlNode };
+  copy: {
+    dominio: XmlNode;
+    enteBeneficiario: XmlNode;
+    soggettoVersante: XmlNode | null;
+    soggettoPagatore: XmlNode;
+  };
 }
 
 function elementChildren(node: XmlElement): XmlElement[] {
@@ -142,10 +147,16 @@ export function checkRptKey(rpt: ParsedRpt, key: { idDominio: string; iuv: strin
     throw new NodeFault('PPT_SEMANTICA', 'IUV della RPT diverso da quello della richiesta');
   }
   if (rpt.ccp !== key.ccp) {
-    throw new NodeFault('PPT_SEMANTICA', 'codiceContestoPagamento della RPT diverso da quello della richiesta');
+    throw new NodeFault(
+      'PPT_SEMANTICA',
+      'codiceContestoPagamento della RPT diverso da quello della richiesta',
+    );
   }
   if (sumCents(rpt.transfers.map((t) => t.amountCents)) !== rpt.totalCents) {
-    throw new NodeFault('PPT_SEMANTICA', 'la somma di importoSingoloVersamento differisce da importoTotaleDaVersare');
+    throw new NodeFault(
+      'PPT_SEMANTICA',
+      'la somma di importoSingoloVersamento differisce da importoTotaleDaVersare',
+    );
   }
 }
 
@@ -163,7 +174,8 @@ export interface BuiltRt {
  */
 export function buildRt(rpt: ParsedRpt, psp: EmulatorPsp, outcome: RtOutcome, at: Date): BuiltRt {
   const paid = outcome === '0';
-  const n = (name: string, ...children: Array<XmlNode | string | null>) => el(`${PREFIX}:${name}`, null, ...children);
+  const n = (name: string, ...children: Array<XmlNode | string | null>) =>
+    el(`${PREFIX}:${name}`, null, ...children);
   const v = (name: string, value: string) => leaf(`${PREFIX}:${name}`, value);
   const singoli = paid
     ? rpt.transfers.map((t) =>
@@ -190,7 +202,11 @@ export function buildRt(rpt: ParsedRpt, psp: EmulatorPsp, outcome: RtOutcome, at
     v('riferimentoDataRichiesta', rpt.messageDateTime.slice(0, 10)),
     n(
       'istitutoAttestante',
-      n('identificativoUnivocoAttestante', v('tipoIdentificativoUnivoco', 'B'), v('codiceIdentificativoUnivoco', psp.idPsp)),
+      n(
+        'identificativoUnivocoAttestante',
+        v('tipoIdentificativoUnivoco', 'B'),
+        v('codiceIdentificativoUnivoco', psp.idPsp),
+      ),
       v('denominazioneAttestante', psp.companyName),
     ),
     rpt.copy.enteBeneficiario,
@@ -208,6 +224,7 @@ export function buildRt(rpt: ParsedRpt, psp: EmulatorPsp, outcome: RtOutcome, at
   const xml = document(root);
   // A bug here must never reach an EC: the RT is checked against our schema before it leaves.
   const result = schemaFor(RPT_RT_XSD).validateXml(xml);
-  if (!result.ok) throw new Error(`built an invalid RT: ${result.violations.map((x) => x.message).join(' ')}`);
+  if (!result.ok)
+    throw new Error(`built an invalid RT: ${result.violations.map((x) => x.message).join(' ')}`);
   return { xml, outcomeCode: outcome, amountCents };
 }

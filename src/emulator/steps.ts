@@ -44,7 +44,13 @@ export class StepLog {
   ): { ok: boolean; faultCode: string | null } {
     const about = fiscalCode ? { fiscalCode } : {};
     if (!result.ok) {
-      this.add({ step, outcome: 'KO', faultCode: result.faultCode, description: result.description, ...about });
+      this.add({
+        step,
+        outcome: 'KO',
+        faultCode: result.faultCode,
+        description: result.description,
+        ...about,
+      });
       return { ok: false, faultCode: result.faultCode };
     }
     const answer = answerOf(result.answer) ?? {};
@@ -53,7 +59,8 @@ export class StepLog {
       return { ok: true, faultCode: null };
     }
     const fault = (answer.fault ?? {}) as { faultCode?: unknown; description?: unknown };
-    const faultCode = typeof fault.faultCode === 'string' ? fault.faultCode : 'PPT_STAZIONE_INT_PA_ERRORE_RESPONSE';
+    const faultCode =
+      typeof fault.faultCode === 'string' ? fault.faultCode : 'PPT_STAZIONE_INT_PA_ERRORE_RESPONSE';
     const description = typeof fault.description === 'string' ? fault.description : undefined;
     this.add({ step, outcome: 'KO', faultCode, ...(description ? { description } : {}), ...about });
     return { ok: false, faultCode };

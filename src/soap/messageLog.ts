@@ -18,11 +18,12 @@ export interface LoggedMessage {
 }
 
 // Passwords must never reach the log: WS-Security's <wsse:Password> and the station <password>
-// of nodo* requests, whatever prefix the sender chose.
+// of nodo* requests, whatever prefix the sender chose. Eight stars keep a logged nodo* request
+// valid against its schema (station passwords are 8-15 characters).
 const PASSWORD_ELEMENT = /(<([\w.-]+:)?password\b[^>]*>)[\s\S]*?(<\/([\w.-]+:)?password>)/gi;
 
 export function redact(xml: string): string {
-  return xml.replace(PASSWORD_ELEMENT, '$1***$3');
+  return xml.replace(PASSWORD_ELEMENT, '$1********$3');
 }
 
 /** The log keeps at most this many characters of a message; the rest is summarised by its length. */

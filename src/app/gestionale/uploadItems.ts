@@ -5,11 +5,7 @@
 
 import { domainError, isDomainError, type ErrorCode } from '../../domain/errors.ts';
 import { isEditable } from '../../domain/positionState.ts';
-import {
-  validateDebtPosition,
-  type DebtPosition,
-  type DebtPositionDraft,
-} from '../../domain/position.ts';
+import { validateDebtPosition, type DebtPosition, type DebtPositionDraft } from '../../domain/position.ts';
 import type { Store } from '../../db/store.ts';
 import type { Ente } from '../../db/repositories/enti.ts';
 import type { Service } from '../../db/repositories/services.ts';
@@ -71,6 +67,11 @@ export interface ItemContext {
 
 export function positionIdOf(item: UploadItemInput): string {
   return item.position?.draft.positionId ?? item.cancellation?.positionId ?? '';
+}
+
+/** Where the item names its positionId, as the fault's field. */
+export function positionIdField(item: UploadItemInput): string {
+  return item.position ? 'position.positionId' : 'cancellation.positionId';
 }
 
 /**
@@ -183,11 +184,16 @@ async function issuedNotice(
   return { iuv, noticeNumber: allocation.noticeNumber };
 }
 
-async function requireStored(tx: Store, ctx: ItemContext, positionId: string): Promise<StoredPosition> {
+async function requireStored(
+  tx: Store,
+  ctx: ItemContext,
+  positionId: string,
+  field: string,
+): Promise<StoredPosition> {
   const stored = await tx.positions.findByPositionId(ctx.ente.id, positionId);
   // A position of another service is not visible through this service.
   if (!stored || stored.serviceId !== ctx.service.id) {
-    invalid('POSITION_UNKNOWN', `no position ${positionId} in this service`, 'positionId');
+    invalid('POSITION_UNKNOWN', `no position ${positionId} in this service`, field);
   }
   if (isUnactivatedReservation(stored)) {
     invalid('INVALID_STATE_TRANSITION', 'a reserved multe notice changes only through activateNotice');
@@ -209,7 +215,11 @@ async function insertItem(tx: Store, ctx: ItemContext, input: PositionInput): Pr
       samePosition(existing, position, input.iuvs) &&
       JSON.stringify(extras.metadata) === JSON.stringify(input.metadata);
     if (same) return noticesOf(existing);
-    invalid('POSITION_DUPLICATE', `position ${position.positionId} exists with other content`, 'positionId');
+    invalid(
+      'POSITION_DUPLICATE',
+      `position ${position.positionId} exists with other content`,
+      'position.positionId',
+    );
   }
   const notices: Notice[] = [];
   for (let i = 0; i < position.options.length; i++) {
@@ -229,7 +239,7 @@ async function insertItem(tx: Store, ctx: ItemContext, input: PositionInput): Pr
 
 async function updateItem(tx: Store, ctx: ItemContext, input: PositionInput): Promise<NoticeResult[]> {
   const position = validate(ctx, input);
-  const stored = await requireStored(tx, ctx, position.positionId);
+  const stored = await requireStored(tx, ctx, position.positionId, 'position.positionId');
   if (!isEditable(stored.status)) {
     invalid('INVALID_STATE_TRANSITION', `a ${stored.status} position cannot be updated`);
   }
@@ -263,7 +273,7 @@ async function cancelItem(
   ctx: ItemContext,
   cancellation: NonNullable<UploadItemInput['cancellation']>,
 ): Promise<NoticeResult[]> {
-  const stored = await requireStored(tx, ctx, cancellation.positionId);
+  const stored = await requireStored(tx, ctx, cancellation.positionId, 'cancellation.positionId');
   // Cancelling a cancelled position is a retry: OK, nothing to do.
   if (stored.status === 'CANCELLED') return [];
   await tx.positions.cancel(stored.id, {

@@ -19,17 +19,12 @@ import type { Service } from '../../db/repositories/services.ts';
 import type { NewAllocation } from '../../db/repositories/iuv.ts';
 import type { ItemOutcome, Upload, UploadItem } from '../../db/repositories/uploads.ts';
 import { issueNotices } from '../notices.ts';
-import {
-  contentHash,
-  newUploadId,
-  stableId,
-  type GestionaleCaller,
-  type ServiceScope,
-} from './common.ts';
+import { contentHash, newUploadId, stableId, type GestionaleCaller, type ServiceScope } from './common.ts';
 import {
   applyItem,
   freshNoticesNeeded,
   NoticeSupply,
+  positionIdField,
   positionIdOf,
   type ItemContext,
   type ItemError,
@@ -128,7 +123,8 @@ async function runItem(
 ): Promise<{ outcome: ItemOutcome; result: StoredItemResult }> {
   if (payload.duplicateOf !== null) {
     const message = `the positionId is also in item ${payload.duplicateOf} of this message`;
-    return { outcome: 'KO', result: { error: errorOf('DUPLICATE_IN_MESSAGE', message, 'positionId') } };
+    const error = errorOf('DUPLICATE_IN_MESSAGE', message, positionIdField(payload.item));
+    return { outcome: 'KO', result: { error } };
   }
   try {
     const itemCtx = { ...ctx, cause: `${ctx.cause} item ${sequence}` };
@@ -186,9 +182,7 @@ async function supplyFor(
 }
 
 function causeOf(upload: { source: string; messageId: string }): string {
-  return upload.source === 'SOAP'
-    ? `uploadDebtPositions ${upload.messageId}`
-    : `upload ${upload.messageId}`;
+  return upload.source === 'SOAP' ? `uploadDebtPositions ${upload.messageId}` : `upload ${upload.messageId}`;
 }
 
 /**

@@ -148,6 +148,57 @@ export function createPaymentsRepository(db: Db, clock: Clock) {
       return rows.map(toPayment);
     },
 
+    /**
+     * Legacy model 3: attempts whose RPT the node has not accepted yet (kind rpt, IN_PROGRESS, no
+     * request document), oldest first. The RPT sender works through them (src/app/pagopa/rptSender.ts).
+     */
+    async listRptsToSend(limit = 100): Promise<Payment[]> {
+      const rows = await db<PaymentRow>('payments')
+        .where({ kind: 'rpt', status: 'IN_PROGRESS' })
+        .whereNull('request_document')
+        .orderBy('id')
+        .limit(limit);
+      return rows.map(toPayment);
+    },
+
+    /**
+     * RPT attempts the node accepted (request document stored) that are still waiting for their RT,
+     * created before `createdBefore` (ISO instant), oldest first: the receipt recovery job's work list.
+     */
+    async listRptsAwaitingReceipt(createdBefore: string, limit = 100): Promise<Payment[]> {
+      const rows = await db<PaymentRow>('payments')
+        .where({ kind: 'rpt' })
+        .whereIn('status', ['STARTED', 'IN_PROGRESS'])
+        .whereNotNull('request_document')
+        .andWhere('created_at', '<', createdBefore)
+        .orderBy('id')
+        .limit(limit);
+      return rows.map(toPayment);
+    },
+
+    /**
+     * Stores the RPT (or cart) document sent for an attempt, with an `rpt_sent` event, once: false
+     * when the attempt already has one (another sender got there first).
+     */
+    setRequestDocument(id: number, document: string, ctx: ChangeContext): Promise<boolean> {
+      return inTransaction(db, async (trx) => {
+        const changed = await trx('payments')
+          .where({ id })
+          .whereNull('request_document')
+          .update({ request_document: document, updated_at: isoNow(clock) });
+        if (changed === 0) return false;
+        await appendEvent(trx, clock, {
+          entityType: PAYMENT,
+          entityId: id,
+          action: 'rpt_sent',
+          cause: ctx.cause,
+          actor: ctx.actor,
+          payload: ctx.payload,
+        });
+        return true;
+      });
+    },
+
     async setStatus(id: number, to: PaymentStatus, opts: SetPaymentStatusOptions): Promise<Payment> {
       const current = await getById(id);
       if (!current) throw domainError('PAYMENT_UNKNOWN', 'no such payment attempt', { paymentId: id });

@@ -150,6 +150,12 @@ export function createReceiptsRepository(db: Db, clock: Clock) {
       return row ? toReceipt(row) : null;
     },
 
+    /** The receipt stored for one legacy attempt: an RT is keyed (idDominio, IUV, CCP), pagopa-facts §9. */
+    async findByCcp(enteId: number, iuv: string, ccp: string): Promise<Receipt | null> {
+      const row = await db<ReceiptRow>('receipts').where({ ente_id: enteId, iuv, ccp }).orderBy('id').first();
+      return row ? toReceipt(row) : null;
+    },
+
     async listByIuv(enteId: number, iuv: string): Promise<Receipt[]> {
       const rows = await db<ReceiptRow>('receipts').where({ ente_id: enteId, iuv }).orderBy('id');
       return rows.map(toReceipt);

@@ -82,6 +82,12 @@ export function createStationsRepository(db: Db, clock: Clock) {
       return row ? toStation(row) : null;
     },
 
+    /** Switches the pagoPA dialect a station speaks (current SANP 3 or legacy SANP 2); false when unknown. */
+    async setDialect(id: number, dialect: StationDialect): Promise<boolean> {
+      const changed = await db('stations').where({ id }).update({ dialect });
+      return changed > 0;
+    },
+
     async list(): Promise<Station[]> {
       const rows = await db<StationRow>('stations').orderBy('id');
       return rows.map(toStation);

@@ -34,7 +34,10 @@ function binding(wsdl: string, handlers: Record<string, OperationHandler>): Soap
     wsdl,
     handlers,
     businessError: (_err: DomainError, ctx: SoapContext) =>
-      nodeKoObject(ctx.operation.name, nodeFaultBean('PPT_SYSTEM_ERROR', `correlationId ${ctx.correlationId}`)),
+      nodeKoObject(
+        ctx.operation.name,
+        nodeFaultBean('PPT_SYSTEM_ERROR', `correlationId ${ctx.correlationId}`),
+      ),
     rejectSchema: (operation, _identity, detail) =>
       nodeKoAnswer(operation, nodeFaultBean('PPT_SINTASSI_EXTRAXSD', detail)),
   };

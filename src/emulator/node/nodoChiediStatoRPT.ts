@@ -25,7 +25,11 @@ export async function nodoChiediStatoRPT(deps: NodeDeps, args: Record<string, un
       stato: rpt.status,
       redirect: payable ? 1 : 0,
       ...(payable ? { url: checkoutUrl(requestInfo(ctx).origin, rpt.cartId) } : {}),
-      elementoStoricoRPT: history.map((h) => ({ data: h.occurredAt, stato: h.status, descrizione: h.description })),
+      elementoStoricoRPT: history.map((h) => ({
+        data: h.occurredAt,
+        stato: h.status,
+        descrizione: h.description,
+      })),
     },
   };
 }

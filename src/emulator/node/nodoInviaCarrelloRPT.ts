@@ -44,7 +44,8 @@ async function readEntry(
   await checkDominio(deps.store, key.idDominio, multi && !primary ? undefined : station);
   const rpt = readRpt(entry.rpt ?? '');
   checkRptKey(rpt, key);
-  if (await deps.edb.rpts.get(key)) throw new NodeFault('PPT_RPT_DUPLICATA', 'RPT già ricevuta con questa chiave');
+  if (await deps.edb.rpts.get(key))
+    throw new NodeFault('PPT_RPT_DUPLICATA', 'RPT già ricevuta con questa chiave');
   return rpt;
 }
 
@@ -54,7 +55,8 @@ function checkMultiBeneficiary(cartId: string, rpts: ParsedRpt[]): void {
   if (rpts.length !== 2 || !primary || !secondary) {
     throw new NodeFault('PPT_SEMANTICA', 'un carrello multibeneficiario contiene esattamente 2 RPT');
   }
-  if (primary.iuv !== secondary.iuv) throw new NodeFault('PPT_SEMANTICA', 'le RPT multibeneficiario hanno lo stesso IUV');
+  if (primary.iuv !== secondary.iuv)
+    throw new NodeFault('PPT_SEMANTICA', 'le RPT multibeneficiario hanno lo stesso IUV');
   if (primary.idDominio === secondary.idDominio) {
     throw new NodeFault('PPT_SEMANTICA', 'la seconda RPT multibeneficiario appartiene a un altro ente');
   }
@@ -93,9 +95,12 @@ export async function nodoInviaCarrelloRPT(deps: NodeDeps, args: Record<string, 
     identificativoIntermediarioPSP: field(args, 'identificativoIntermediarioPSP'),
     identificativoCanale: field(args, 'identificativoCanale'),
   });
-  if (await deps.edb.carts.get(cartId)) throw new NodeFault('PPT_ID_CARRELLO_DUPLICATO', `carrello ${cartId}`);
+  if (await deps.edb.carts.get(cartId))
+    throw new NodeFault('PPT_ID_CARRELLO_DUPLICATO', `carrello ${cartId}`);
   const multi = isTrue(args.multiBeneficiario);
-  const entries = toArray((args.listaRPT as { elementoListaRPT?: CartEntry | CartEntry[] } | undefined)?.elementoListaRPT);
+  const entries = toArray(
+    (args.listaRPT as { elementoListaRPT?: CartEntry | CartEntry[] } | undefined)?.elementoListaRPT,
+  );
 
   const errors: NodeFaultBean[] = [];
   const rpts: ParsedRpt[] = [];
@@ -104,7 +109,8 @@ export async function nodoInviaCarrelloRPT(deps: NodeDeps, args: Record<string, 
     try {
       const rpt = await readEntry(deps, entry, station, index === 0, multi);
       const key = `${rpt.idDominio}|${rpt.iuv}|${rpt.ccp}`;
-      if (seen.has(key)) throw new NodeFault('PPT_RPT_DUPLICATA', 'la stessa RPT compare due volte nel carrello');
+      if (seen.has(key))
+        throw new NodeFault('PPT_RPT_DUPLICATA', 'la stessa RPT compare due volte nel carrello');
       seen.add(key);
       rpts.push(rpt);
     } catch (err) {

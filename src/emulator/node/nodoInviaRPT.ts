@@ -59,7 +59,8 @@ export async function nodoInviaRPT(deps: NodeDeps, args: Record<string, unknown>
       },
     );
   } catch (err) {
-    if (err instanceof EmulatorDuplicate) throw new NodeFault('PPT_RPT_DUPLICATA', 'RPT già ricevuta con questa chiave');
+    if (err instanceof EmulatorDuplicate)
+      throw new NodeFault('PPT_RPT_DUPLICATA', 'RPT già ricevuta con questa chiave');
     throw err;
   }
   if (rpt.tipoVersamento === 'PO') return { esito: 'OK', redirect: 0 };

@@ -14,12 +14,16 @@ export type GestionaleFaultCode =
   | 'PPAY_SERVICE_UNKNOWN'
   | 'PPAY_MODEL_NOT_ALLOWED'
   | 'PPAY_MESSAGE_DUPLICATE'
+  | 'PPAY_DUPLICATE_IN_MESSAGE'
   | 'PPAY_POSITION_UNKNOWN'
   | 'PPAY_POSITION_DUPLICATE'
   | 'PPAY_NOTICE_UNKNOWN'
   | 'PPAY_NOTICE_DUPLICATE'
+  | 'PPAY_NOTICE_NOT_ACTIVE'
+  | 'PPAY_NOTICE_ALREADY_ACTIVE'
   | 'PPAY_INVALID_STATE'
   | 'PPAY_IUV_EXHAUSTED'
+  | 'PPAY_UPLOAD_UNKNOWN'
   | 'PPAY_PAYMENT_UNKNOWN'
   | 'PPAY_CONCURRENT_UPDATE'
   | 'PPAY_NOT_IMPLEMENTED'
@@ -33,12 +37,16 @@ const FAULT_STRINGS: Record<GestionaleFaultCode, string> = {
   PPAY_SERVICE_UNKNOWN: 'Unknown service',
   PPAY_MODEL_NOT_ALLOWED: 'The integration model is not allowed',
   PPAY_MESSAGE_DUPLICATE: 'The message id was already used with different content',
+  PPAY_DUPLICATE_IN_MESSAGE: 'The positionId appears more than once in the message',
   PPAY_POSITION_UNKNOWN: 'Unknown debt position',
   PPAY_POSITION_DUPLICATE: 'The debt position already exists',
   PPAY_NOTICE_UNKNOWN: 'Unknown notice number',
   PPAY_NOTICE_DUPLICATE: 'The notice number is already in use',
+  PPAY_NOTICE_NOT_ACTIVE: 'The notice is not active yet',
+  PPAY_NOTICE_ALREADY_ACTIVE: 'The notice is already active',
   PPAY_INVALID_STATE: 'The position status does not allow this change',
   PPAY_IUV_EXHAUSTED: 'No more notice numbers are available',
+  PPAY_UPLOAD_UNKNOWN: 'Unknown upload',
   PPAY_PAYMENT_UNKNOWN: 'Unknown payment',
   PPAY_CONCURRENT_UPDATE: 'The position changed meanwhile; read it again and retry',
   PPAY_NOT_IMPLEMENTED: 'The operation is not implemented yet',
@@ -59,6 +67,12 @@ const FROM_DOMAIN: Partial<Record<ErrorCode, GestionaleFaultCode>> = {
   PAYMENT_UNKNOWN: 'PPAY_PAYMENT_UNKNOWN',
   CONCURRENT_UPDATE: 'PPAY_CONCURRENT_UPDATE',
   DUPLICATE: 'PPAY_MESSAGE_DUPLICATE',
+  MESSAGE_DUPLICATE: 'PPAY_MESSAGE_DUPLICATE',
+  DUPLICATE_IN_MESSAGE: 'PPAY_DUPLICATE_IN_MESSAGE',
+  UPLOAD_UNKNOWN: 'PPAY_UPLOAD_UNKNOWN',
+  NOTICE_UNKNOWN: 'PPAY_NOTICE_UNKNOWN',
+  NOTICE_ALREADY_ACTIVE: 'PPAY_NOTICE_ALREADY_ACTIVE',
+  POSITION_NOT_PAYABLE: 'PPAY_NOTICE_NOT_ACTIVE',
 };
 
 export interface GestionaleFault {
@@ -82,22 +96,36 @@ export function gestionaleFault(
 }
 
 export function gestionaleFaultFor(err: DomainError): GestionaleFault {
-  const mapped =
-    FROM_DOMAIN[err.code] ?? (err.code.startsWith('INVALID_') ? 'PPAY_INVALID_INPUT' : 'PPAY_SYSTEM_ERROR');
   const field = typeof err.details.field === 'string' ? err.details.field : undefined;
-  return gestionaleFault(mapped, err.message, field);
+  return gestionaleFaultForCode(err.code, err.message, field);
+}
+
+/** The same mapping for an error stored as data (an upload item's or a released notice's outcome). */
+export function gestionaleFaultForCode(
+  code: ErrorCode,
+  description?: string,
+  field?: string,
+): GestionaleFault {
+  const mapped =
+    FROM_DOMAIN[code] ?? (code.startsWith('INVALID_') ? 'PPAY_INVALID_INPUT' : 'PPAY_SYSTEM_ERROR');
+  return gestionaleFault(mapped, description || undefined, field?.slice(0, 140) || undefined);
+}
+
+/** A pt:ctFault object for node-soap, in schema order (nested in per-item outcomes). */
+export function gestionaleFaultObject(fault: GestionaleFault) {
+  return {
+    faultCode: fault.faultCode,
+    faultString: fault.faultString,
+    description: fault.description,
+    field: fault.field,
+  };
 }
 
 /** A KO answer object for node-soap: outcome then fault, in schema order. */
 export function gestionaleKoObject(fault: GestionaleFault) {
   return {
     outcome: 'KO',
-    fault: {
-      faultCode: fault.faultCode,
-      faultString: fault.faultString,
-      description: fault.description,
-      field: fault.field,
-    },
+    fault: gestionaleFaultObject(fault),
   };
 }
 

@@ -1,6 +1,7 @@
 // The pagoPA EC services the connector serves (DESIGN §4), each built with the literal operation
-// names of its WSDL. paForNode (current model) is served by one module per operation; the legacy
-// services still answer KO PAA_SYSTEM_ERROR "not implemented" until their modules land.
+// names of its WSDL and one module per operation: paForNode (current model) and the legacy PaPerNodo,
+// PaPerNodoPagamentoPsp and PaPerNodoRichiestaAvvisi, whose business errors go through the legacy
+// fault mapping (PAA_RT_DUPLICATA, PAA_RPT_SCONOSCIUTA, ...) in legacyModel.ts.
 
 import type { Store } from '../../db/store.ts';
 import type { DomainError } from '../../domain/errors.ts';
@@ -14,6 +15,12 @@ import {
   pagopaKoObject,
   type PagopaDialect,
 } from '../faults/pagopa.ts';
+import type { RptWakeup } from '../../app/pagopa/rptSender.ts';
+import { legacyFaultFor, legacyKoObject } from './legacyModel.ts';
+import { paaVerificaRPT } from './paaVerificaRPT.ts';
+import { paaAttivaRPT } from './paaAttivaRPT.ts';
+import { paaInviaRT } from './paaInviaRT.ts';
+import { paaChiediNumeroAvviso } from './paaChiediNumeroAvviso.ts';
 import { paVerifyPaymentNotice } from './paVerifyPaymentNotice.ts';
 import { paGetPayment } from './paGetPayment.ts';
 import { paGetPaymentV2 } from './paGetPaymentV2.ts';
@@ -32,15 +39,6 @@ export function ecIdOf(identity: Record<string, string | null>): string {
   );
 }
 
-function notImplemented(dialect: PagopaDialect): OperationHandler {
-  return async (_args, ctx) =>
-    pagopaKoObject(
-      ctx.operation,
-      dialect,
-      pagopaFault('PAA_SYSTEM_ERROR', ecIdOf(ctx.identity), 'operation not implemented yet'),
-    );
-}
-
 function binding(
   wsdl: string,
   dialect: PagopaDialect,
@@ -56,8 +54,20 @@ function binding(
   };
 }
 
-export function pagopaBindings(store: Store): SoapServiceBinding[] {
-  const legacy = notImplemented('legacy');
+function legacyBinding(wsdl: string, handlers: Record<string, OperationHandler>): SoapServiceBinding {
+  return {
+    ...binding(wsdl, 'legacy', handlers),
+    businessError: (err: DomainError, ctx: SoapContext) =>
+      legacyKoObject(ctx, legacyFaultFor(err, ecIdOf(ctx.identity), ctx)),
+  };
+}
+
+export interface PagopaBindingOptions {
+  /** Woken after each paaAttivaRPT, to send the queued RPT; without it the RPT waits for a sweep. */
+  rptSender?: RptWakeup;
+}
+
+export function pagopaBindings(store: Store, options: PagopaBindingOptions = {}): SoapServiceBinding[] {
   return [
     binding('paForNode.wsdl', 'current', {
       paVerifyPaymentNotice: paVerifyPaymentNotice(store),
@@ -67,8 +77,11 @@ export function pagopaBindings(store: Store): SoapServiceBinding[] {
       paSendRTV2: paSendRTV2(store),
       paDemandPaymentNotice: paDemandPaymentNotice(store),
     }),
-    binding('PaPerNodo.wsdl', 'legacy', { paaInviaRT: legacy }),
-    binding('PaPerNodoPagamentoPsp.wsdl', 'legacy', { paaVerificaRPT: legacy, paaAttivaRPT: legacy }),
-    binding('PaPerNodoRichiestaAvvisi.wsdl', 'legacy', { paaChiediNumeroAvviso: legacy }),
+    legacyBinding('PaPerNodo.wsdl', { paaInviaRT: paaInviaRT(store) }),
+    legacyBinding('PaPerNodoPagamentoPsp.wsdl', {
+      paaVerificaRPT: paaVerificaRPT(store),
+      paaAttivaRPT: paaAttivaRPT(store, options.rptSender),
+    }),
+    legacyBinding('PaPerNodoRichiestaAvvisi.wsdl', { paaChiediNumeroAvviso: paaChiediNumeroAvviso(store) }),
   ];
 }
