@@ -21,10 +21,26 @@ const input: RptInput = {
   iuv: '01000000001234519',
   ccp: 'CCP-0001',
   tipoVersamento: 'PO',
-  payer: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', name: 'Mario Rossi', email: 'mario@example.org', city: 'Torino' },
+  payer: {
+    type: 'F',
+    fiscalCode: 'RSSMRA85T10A562S',
+    name: 'Mario Rossi',
+    email: 'mario@example.org',
+    city: 'Torino',
+  },
   transfers: [
-    { amountCents: 7000, iban: 'IT92F0306901000100000046001', remittance: 'TARI 2026', category: '9/0101101IM/' },
-    { amountCents: 3030, iban: 'IT48F0760101000000012345678', remittance: 'TEFA 2026', category: '9/0101112IM/' },
+    {
+      amountCents: 7000,
+      iban: 'IT92F0306901000100000046001',
+      remittance: 'TARI 2026',
+      category: '9/0101101IM/',
+    },
+    {
+      amountCents: 3030,
+      iban: 'IT48F0760101000000012345678',
+      remittance: 'TEFA 2026',
+      category: '9/0101112IM/',
+    },
   ],
 };
 
@@ -46,7 +62,9 @@ describe('RPT builder and RT reader', () => {
 
   it('keeps the causale within 140 characters and uses /RFS/ for an RF creditor reference', () => {
     expect(causaleVersamento('01000000001234519', 1230, 'x'.repeat(200))).to.have.length(140);
-    expect(causaleVersamento('RF18539007547034', 1230, 'Multa')).to.equal('/RFS/RF18539007547034/12.30/TXT/Multa');
+    expect(causaleVersamento('RF18539007547034', 1230, 'Multa')).to.equal(
+      '/RFS/RF18539007547034/12.30/TXT/Multa',
+    );
   });
 
   it('reads every field of a valid RT, amounts in cents', () => {

@@ -131,6 +131,15 @@ forEachDatabase('gestionale API, Base model (SOAP end to end)', (ctx) => {
       expect(await count(ctx.db, 'iuv_allocations')).to.equal(allocations);
     });
 
+    it('takes a requestId from a node-soap client built from the served WSDL (unqualified, as the schema says)', async () => {
+      const client = await gestionaleClient(server);
+      const requestId = uid('req');
+      const first = await client.call('requestIUV', { enteFiscalCode: EC, serviceCode: 'TARI', requestId });
+      const again = await client.call('requestIUV', { enteFiscalCode: EC, serviceCode: 'TARI', requestId });
+      expectOk(first);
+      expect(again.noticeNumber).to.equal(first.noticeNumber);
+    });
+
     it('answers KO PPAY_MESSAGE_DUPLICATE when a requestId comes back with other content', async () => {
       const requestId = `<requestId>${uid('req')}</requestId>`;
       const first = await rawCall(

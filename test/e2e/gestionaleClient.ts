@@ -102,10 +102,7 @@ export interface RawAnswer {
   body: string;
 }
 
-/**
- * Sends a body written by hand (node-soap's client qualifies the optional requestId element of
- * the `g:requestId` group, which the schema wants unqualified, so requestId calls go this way).
- */
+/** Sends a body written by hand, to compare two answers byte for byte. */
 export async function rawCall(
   server: TestServer,
   operation: string,
