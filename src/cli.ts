@@ -187,6 +187,8 @@ function buildCli(): Command {
     .requiredOption('--ente <cf...>', 'enti it may act for (repeat or comma-separate)', collect)
     .option('--service <code...>', 'services it may use (default: all of its enti)', collect)
     .option('--model <model...>', `integration models (${MODELS.join(', ')}); default all`, collect)
+    .option('--callback-url <url>', 'its SOAP endpoint for callbacks (wsdl/gestionale-callback.wsdl)')
+    .option('--return-url <prefix...>', 'allowed return URL prefixes for redirect payments', collect)
     .action(
       async (opts: {
         username: string;
@@ -194,6 +196,8 @@ function buildCli(): Command {
         ente: string[];
         service?: string[];
         model?: string[];
+        callbackUrl?: string;
+        returnUrl?: string[];
       }) => {
         const models = opts.model ?? [...MODELS];
         const unknown = models.filter((m) => !(MODELS as readonly string[]).includes(m));
@@ -205,6 +209,8 @@ function buildCli(): Command {
             enti: opts.ente,
             services: opts.service ?? [],
             models: models as Array<(typeof MODELS)[number]>,
+            callbackUrl: opts.callbackUrl ?? null,
+            returnUrlPrefixes: opts.returnUrl ?? [],
           }),
         );
         process.stderr.write('The password is shown only now: store it in the gestionale.\n');

@@ -95,11 +95,29 @@ export interface AddClientInput {
   models: IntegrationModel[];
   /** Fixed password (demo data); generated when absent. */
   password?: string;
+  callbackUrl?: string | null;
+  returnUrlPrefixes?: string[];
+}
+
+/** An absolute http(s) URL, or INVALID_INPUT naming the field. */
+export function parseHttpUrl(value: string, field: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw domainError('INVALID_INPUT', `${field} must be an absolute http(s) URL`, { field });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw domainError('INVALID_INPUT', `${field} must be an absolute http(s) URL`, { field });
+  }
+  return url.href;
 }
 
 export interface CreatedClient {
   username: string;
   password: string;
+  callbackUrl: string | null;
+  returnUrlPrefixes: string[];
   enti: string[];
   services: string[];
   models: IntegrationModel[];
@@ -126,7 +144,11 @@ export async function addClient(store: Store, input: AddClientInput): Promise<Cr
     });
   }
   const password = input.password ?? generatePassword();
+  const callbackUrl = input.callbackUrl ? parseHttpUrl(input.callbackUrl, 'callbackUrl') : null;
+  const returnUrlPrefixes = (input.returnUrlPrefixes ?? []).map((u) => parseHttpUrl(u, 'returnUrlPrefixes'));
   await store.clients.create({
+    callbackUrl,
+    returnUrlPrefixes,
     username: input.username,
     name: input.name.trim(),
     passwordHash: await hashPassword(password),
@@ -137,6 +159,8 @@ export async function addClient(store: Store, input: AddClientInput): Promise<Cr
   return {
     username: input.username,
     password,
+    callbackUrl,
+    returnUrlPrefixes,
     enti: enti.map((e) => e.fiscalCode),
     services: [...new Set(services.map((s) => s.code))],
     models: input.models,

@@ -300,6 +300,7 @@ export async function seedDemo(store: Store): Promise<DemoSummary> {
       enti: enti.map((e) => e.fiscalCode),
       services: [],
       models: [...INTEGRATION_MODELS],
+      returnUrlPrefixes: ['http://localhost', 'http://127.0.0.1'],
     });
   }
   const positions: DemoSummary['positions'] = [];

@@ -10,6 +10,7 @@ import * as createPaymentTables from './migrations/0005_create_payment_tables.ts
 import * as createOperationsTables from './migrations/0006_create_operations_tables.ts';
 import * as createEmulatorTables from './migrations/0008_create_emulator_tables.ts';
 import * as createGestionaleTables from './migrations/0009_create_gestionale_tables.ts';
+import * as addClientEndpoints from './migrations/0010_add_client_endpoints.ts';
 
 /** A migration module exports only `up`: the schema moves forward, never back. */
 interface NamedMigration {
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0006_create_operations_tables', migration: createOperationsTables },
   { name: '0008_create_emulator_tables', migration: createEmulatorTables },
   { name: '0009_create_gestionale_tables', migration: createGestionaleTables },
+  { name: '0010_add_client_endpoints', migration: addClientEndpoints },
 ];
 
 function refuseRollback(): Promise<void> {

@@ -16,10 +16,19 @@ export interface ClientBindings {
   models: IntegrationModel[];
 }
 
+export interface ClientEndpoints {
+  /** The gestionale's callback endpoint (wsdl/gestionale-callback.wsdl); null: no callbacks. */
+  callbackUrl: string | null;
+  /** Prefixes a citizen's return URL must start with (scheme://host[:port][/path]). */
+  returnUrlPrefixes: string[];
+}
+
 export interface NewClient extends ClientBindings {
   username: string;
   passwordHash: string;
   name: string;
+  callbackUrl?: string | null;
+  returnUrlPrefixes?: string[];
 }
 
 export interface Client {
@@ -30,6 +39,8 @@ export interface Client {
   status: ClientStatus;
   createdAt: string;
   revokedAt: string | null;
+  callbackUrl: string | null;
+  returnUrlPrefixes: string[];
 }
 
 export interface RevokeOptions {
@@ -45,6 +56,8 @@ interface ClientRow {
   status: ClientStatus;
   created_at: string;
   revoked_at: string | null;
+  callback_url: string | null;
+  return_url_prefixes: string | null;
 }
 
 interface ClientEnteRow {
@@ -71,6 +84,8 @@ function toClient(row: ClientRow): Client {
     status: row.status,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
+    callbackUrl: row.callback_url,
+    returnUrlPrefixes: row.return_url_prefixes ? (JSON.parse(row.return_url_prefixes) as string[]) : [],
   };
 }
 
@@ -98,6 +113,10 @@ export function createClientsRepository(db: Db, clock: Clock) {
           name: input.name,
           status: 'active',
           created_at: isoNow(clock),
+          callback_url: input.callbackUrl ?? null,
+          return_url_prefixes: input.returnUrlPrefixes?.length
+            ? JSON.stringify(input.returnUrlPrefixes)
+            : null,
         })
         .returning('id');
       const id = insertedId(rows);
@@ -114,6 +133,19 @@ export function createClientsRepository(db: Db, clock: Clock) {
         mapForeignKeyViolation('ENTE_UNKNOWN', { username: input.username }, () => insert(input)),
       );
       return (await getById(id)) as Client;
+    },
+
+    /** Sets where callbacks go and which return URLs are allowed; false when the client is unknown. */
+    async setEndpoints(id: number, endpoints: ClientEndpoints): Promise<boolean> {
+      const changed = await db('gestionale_clients')
+        .where({ id })
+        .update({
+          callback_url: endpoints.callbackUrl,
+          return_url_prefixes: endpoints.returnUrlPrefixes.length
+            ? JSON.stringify(endpoints.returnUrlPrefixes)
+            : null,
+        });
+      return changed > 0;
     },
 
     async findByUsername(username: string): Promise<Client | null> {
