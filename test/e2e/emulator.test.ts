@@ -1,8 +1,12 @@
-// The connector and its pagoPA node emulator in one server on port 0, paying the demo notices the way
-// pagoPA does: a PSP paying a printed notice (verify → get payment → receipt, V2 and V1), a notice
-// with two beneficiaries, the checkout page for a cart, a second attempt on a paid notice, a receipt
-// delivered after the connector failed to take it; then every SOAP message exchanged is checked
-// against our schemas and the official ones. Last, `ppay start` + `ppay emulator pay` as real processes.
+// The connector and its pagoPA node emulator in one server on port 0, with the model 3 RPT sender
+// attached to a node client pointed at that emulator (as startConnector wires them), paying notices
+// the way pagoPA does: a PSP paying a printed notice (verify → get payment → receipt, V2 and V1), a
+// notice with two beneficiaries, the checkout page for a cart, a second attempt on a paid notice, a
+// receipt delivered after the connector failed to take it; on a legacy station, model 3
+// (paaVerificaRPT → paaAttivaRPT → the connector's nodoInviaRPT → paaInviaRT) and model 1 (the
+// connector's RPT, the citizen paying or cancelling on the node's page, the RT); then every SOAP
+// message exchanged, and every RPT and RT inside them, is checked against our schemas and the
+// official ones. Last, `ppay start` + `ppay emulator pay` as real processes.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import http, { type Server } from 'node:http';
@@ -13,19 +17,23 @@ import { expect } from 'chai';
 import { XmlElement } from 'libxml2-wasm';
 import type { Knex } from 'knex';
 import { forEachDatabase, randomEnteFiscalCode } from '../support/db.ts';
-import { officialValidator, specAvailable } from '../support/officialSchemas.ts';
-import { TEST_MAX_BODY_BYTES } from '../support/soapServer.ts';
-import { buildApp } from '../../src/main.ts';
+import { OFFICIAL_DOCUMENTS, officialValidator, specAvailable } from '../support/officialSchemas.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
 import { createPosition } from '../../src/app/positions.ts';
+import { startOnlinePayment } from '../../src/app/pagopa/rptPayments.ts';
 import type { Store } from '../../src/db/store.ts';
-import { loadManifest } from '../../src/soap/manifest.ts';
+import { loadManifest, XSD_DIR } from '../../src/soap/manifest.ts';
 import { readEnvelope } from '../../src/soap/envelope.ts';
-import { parseUntrusted, schemaSetFor } from '../../src/xml/schema.ts';
+import { parseUntrusted, schemaFor, schemaSetFor } from '../../src/xml/schema.ts';
 import { payNotice, type PaymentStep } from '../../src/emulator/index.ts';
 import { createEmulatorDb } from '../../src/emulator/db.ts';
+import { startLegacyServer, type LegacyServer } from '../integration/pagopaLegacySupport.ts';
 
 const STATION = '12345678903_01';
+/** A second station of the demo broker, on the legacy dialect (SANP 2.x). */
+const LEGACY_STATION = '12345678903_09';
+/** Where the node sends the citizen back after an RPT payment of the legacy station. */
+const LEGACY_RETURN_URL = 'https://comune-legacy.example.org/pagopa/esito';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const CLI = path.join(ROOT, 'src/cli.ts');
@@ -70,25 +78,64 @@ async function receiptBlackhole(target: string): Promise<Server> {
   });
 }
 
-/** Every SOAP message in the connector's message log, checked against our schema and the official one. */
-async function checkMessageLog(db: Knex): Promise<Set<string>> {
-  const services = new Map(loadManifest().map((s) => [s.service, s]));
+/** The children of an element that are elements. */
+function childElements(element: XmlElement): XmlElement[] {
+  const children: XmlElement[] = [];
+  for (let node = element.firstChild; node; node = node.next)
+    if (node instanceof XmlElement) children.push(node);
+  return children;
+}
+
+/** The base64 RPT / RT documents a legacy message carries (nodoInviaRPT's rpt, paaInviaRT's rt, ...). */
+function embeddedDocuments(element: XmlElement): string[] {
+  const children = childElements(element);
+  if ((element.name === 'rpt' || element.name === 'rt') && children.length === 0) {
+    return [Buffer.from(element.content.trim(), 'base64').toString('utf8')];
+  }
+  return children.flatMap(embeddedDocuments);
+}
+
+/** An RPT or RT document checked against our rpt-rt.xsd and the official one; returns its root name. */
+function checkDocument(xml: string): string {
+  const ours = schemaFor(path.join(XSD_DIR, 'pagopa/documents/rpt-rt.xsd')).validateXml(xml);
+  expect(ours, `ours: ${xml}`).to.deep.equal({ ok: true });
+  if (specAvailable()) {
+    const official = schemaFor(OFFICIAL_DOCUMENTS.rptRt()).validateXml(xml);
+    expect(official, `official: ${xml}`).to.deep.equal({ ok: true });
+  }
+  const doc = parseUntrusted(xml);
+  try {
+    return doc.root.name;
+  } finally {
+    doc.dispose();
+  }
+}
+
+/**
+ * Every SOAP message in the connector's message log, checked against our schema and the official one,
+ * with the RPTs and RTs inside legacy messages. The served side logs the service by its WSDL name
+ * (PagamentiTelematiciRPTservice); the connector's node client logs the node's own name (NodoPerPa).
+ */
+async function checkMessageLog(
+  db: Knex,
+): Promise<{ operations: Set<string>; documents: Record<string, boolean> }> {
+  const manifest = loadManifest();
+  const services = new Map(manifest.map((s) => [s.service, s]));
+  const byWsdl = new Map(manifest.map((s) => [path.basename(s.wsdl, '.wsdl'), s]));
   const rows = await db('events')
     .where({ entity_type: 'soap_message' })
     .select<Array<{ payload: string }>>('payload');
   const operations = new Set<string>();
+  const documents: Record<string, boolean> = {};
   for (const row of rows) {
     const message = JSON.parse(row.payload) as { service: string; xml: string; operation: string | null };
-    const service = services.get(message.service);
+    const service = services.get(message.service) ?? byWsdl.get(message.service);
     expect(service, message.service).to.not.equal(undefined);
     const doc = parseUntrusted(message.xml);
     try {
       const { header, payload } = readEnvelope(doc);
       expect(payload.name, message.xml).to.not.equal('Fault');
-      const blocks = [payload];
-      for (let node = header?.firstChild ?? null; node; node = node.next) {
-        if (node instanceof XmlElement) blocks.push(node);
-      }
+      const blocks = [payload, ...(header ? childElements(header) : [])];
       for (const block of blocks) {
         expect(schemaSetFor(service!.schemas).validateNode(block), `ours: ${message.xml}`).to.deep.equal({
           ok: true,
@@ -102,26 +149,26 @@ async function checkMessageLog(db: Knex): Promise<Set<string>> {
           });
         }
       }
+      for (const document of embeddedDocuments(payload)) documents[checkDocument(document)] = true;
       operations.add(payload.name);
     } finally {
       doc.dispose();
     }
   }
-  return operations;
+  return { operations, documents };
 }
 
-forEachDatabase('pagoPA end to end: connector + emulator (current model)', (ctx) => {
-  let server: Server;
+forEachDatabase('pagoPA end to end: connector + emulator (current and legacy models)', (ctx) => {
+  let legacy: LegacyServer;
   let url: string;
   let demo: DemoSummary;
 
   before(async () => {
     demo = await seedDemo(ctx.store);
-    const app = await buildApp(ctx.db, ctx.store, { maxBodyBytes: TEST_MAX_BODY_BYTES, emulator: true });
-    server = await listen(app);
-    url = urlOf(server);
+    legacy = await startLegacyServer(ctx);
+    url = legacy.url;
   });
-  after(() => server && close(server));
+  after(() => legacy?.close());
 
   const position = (positionId: string): DemoPosition => {
     const found = demo.positions.find((p) => p.positionId === positionId);
@@ -304,8 +351,257 @@ forEachDatabase('pagoPA end to end: connector + emulator (current model)', (ctx)
     expect(await ctx.store.receipts.listByIuv(ente!.id, p.iuv)).to.have.length(1);
   });
 
-  it('exchanged only messages valid against our schemas and the official ones', async () => {
-    const operations = await checkMessageLog(ctx.db);
+  /** The legacy (SANP 2.x) EC of this suite: a second station of the demo broker, made once. */
+  let legacyEc: Promise<string> | undefined;
+  function legacyEnte(): Promise<string> {
+    legacyEc ??= (async () => {
+      const broker = await ctx.store.brokers.getByFiscalCode(demo.broker.fiscalCode);
+      const station = await ctx.store.stations.create({
+        stationId: LEGACY_STATION,
+        brokerId: broker!.id,
+        password: 'LegacyStation9',
+        dialect: 'legacy',
+      });
+      const iban = demo.enti[0]!.iban!;
+      const fiscalCode = randomEnteFiscalCode();
+      const ente = await ctx.store.enti.create({
+        fiscalCode,
+        name: 'Comune legacy',
+        stationId: station.id,
+        segregationCode: '01',
+        iban,
+      });
+      await ctx.store.services.create({
+        enteId: ente.id,
+        code: 'TARI',
+        description: 'Tassa rifiuti',
+        category: '9/0101101IM/',
+        iban,
+      });
+      await legacy.edb.stations.update(LEGACY_STATION, { redirectUrl: LEGACY_RETURN_URL });
+      return fiscalCode;
+    })();
+    return legacyEc;
+  }
+
+  /** A TARI notice of the legacy EC, as its gestionale would load it. */
+  async function legacyNotice(positionId: string, amountCents: number): Promise<DemoPosition> {
+    const fiscalCode = await legacyEnte();
+    const iban = demo.enti[0]!.iban!;
+    const created = await createPosition(ctx.store, {
+      enteFiscalCode: fiscalCode,
+      serviceCode: 'TARI',
+      draft: {
+        positionId,
+        description: 'TARI 2026',
+        debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Mario Rossi' },
+        options: [
+          {
+            installment: 0,
+            amountCents,
+            dueDate: '2027-01-31',
+            transfers: [{ amountCents, iban, category: '9/0101101IM/' }],
+          },
+        ],
+      },
+      actor: 'mocha',
+      cause: 'legacy e2e',
+    });
+    const option = created.options[0]!;
+    return {
+      positionId,
+      enteFiscalCode: fiscalCode,
+      noticeNumber: option.noticeNumber!,
+      iuv: option.iuv,
+      amountCents,
+    } as DemoPosition;
+  }
+
+  async function legacyState(p: DemoPosition) {
+    const ente = await ctx.store.enti.getByFiscalCode(p.enteFiscalCode);
+    const position = await ctx.store.positions.findByIuv(ente!.id, p.iuv);
+    return {
+      status: position?.status,
+      receipts: await ctx.store.receipts.listByIuv(ente!.id, p.iuv),
+      attempts: await ctx.store.payments.listByIuv(ente!.id, p.iuv),
+      timesPaid: (await ctx.store.events.listFor('position', position!.id)).filter(
+        (e) => e.toStatus === 'PAID',
+      ).length,
+    };
+  }
+
+  /** A model 1 payment the connector starts for the legacy EC: the RPT it sent and the node's page for it. */
+  async function startModel1(p: DemoPosition) {
+    const started = await startOnlinePayment(ctx.store, legacy.node, {
+      enteFiscalCode: p.enteFiscalCode,
+      noticeNumbers: [p.noticeNumber],
+      returnUrls: {
+        returnOkUrl: 'https://gestionale.example.org/ok',
+        returnCancelUrl: 'https://gestionale.example.org/cancel',
+        returnErrorUrl: 'https://gestionale.example.org/error',
+      },
+    });
+    if (started.status !== 'redirect' || !('rpts' in started)) {
+      expect.fail(`expected a model 1 redirect, got ${JSON.stringify(started)}`);
+    }
+    expect(started.cartId).to.equal(null);
+    expect(started.rpts).to.have.length(1);
+    const sent = started.rpts[0]!;
+    expect(sent).to.include({ ente: p.enteFiscalCode, iuv: p.iuv });
+    expect(started.url.startsWith(`${url}/emulator/checkout/`), started.url).to.equal(true);
+    const stored = await legacy.edb.rpts.get({ idDominio: p.enteFiscalCode, iuv: p.iuv, ccp: sent.ccp });
+    expect(stored, 'the node holds the RPT the connector sent').to.include({
+      rptXml: sent.rpt,
+      tipoVersamento: 'BBT',
+      status: 'RPT_ACCETTATA_NODO',
+    });
+    // The citizen's browser: the page the connector redirects to, with this RPT on it.
+    const page = await fetch(started.url);
+    expect(page.status).to.equal(200);
+    const html = await page.text();
+    expect(html).to.contain(`IUV ${p.iuv} / CCP ${sent.ccp}`);
+    return { pageUrl: started.url, html, sent };
+  }
+
+  /** Submits one of the page's forms (pay / cancel) the way the browser does; returns the redirect. */
+  async function submit(
+    pageUrl: string,
+    html: string,
+    form: 'pay' | 'cancel',
+    fields: Record<string, string>,
+  ) {
+    const action = new RegExp(`<form method="post" action="([^"]+)" id="${form}">`).exec(html)?.[1];
+    expect(action, `the page's ${form} form`).to.be.a('string');
+    const res = await fetch(new URL(action!, pageUrl), {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      redirect: 'manual',
+    });
+    expect(res.status).to.equal(303);
+    return new URL(res.headers.get('location')!, pageUrl);
+  }
+
+  it('legacy model 3 (paaVerificaRPT → paaAttivaRPT → nodoInviaRPT → paaInviaRT): the PSP pays, the connector sends its RPT, the RT pays the position once', async () => {
+    // A PSP paying a printed notice of a legacy station: the node asks the EC, the connector's RPT
+    // sender (woken by paaAttivaRPT) sends the RPT with nodoInviaRPT to this emulator, the RT comes back.
+    const p = await legacyNotice('LEGACY-TARI-0001', 5000);
+    const result = await pay(p, { rptWaitMs: 5_000 });
+    expect(brief(result.steps)).to.deep.equal([
+      'paaVerificaRPT OK',
+      'paaAttivaRPT OK',
+      'nodoInviaRPT OK',
+      'authorize OK',
+      'paaInviaRT OK',
+    ]);
+    expect(result).to.include({ ok: true, dialect: 'legacy' });
+    const key = { idDominio: p.enteFiscalCode, iuv: p.iuv, ccp: result.paymentToken! };
+    const rpt = await legacy.edb.rpts.get(key);
+    expect(rpt, 'the RPT the connector sent').to.include({
+      tipoVersamento: 'PO',
+      pspId: 'BCITITMM',
+      amountCents: 5000,
+      stationId: LEGACY_STATION,
+      status: 'RT_ACCETTATA_PA',
+    });
+    const rt = await legacy.edb.rts.get(key);
+    expect(rt).to.include({ outcomeCode: '0', deliveryStatus: 'ACCEPTED' });
+
+    const state = await legacyState(p);
+    expect(state.status).to.equal('PAID');
+    expect(state.timesPaid).to.equal(1);
+    expect(state.receipts).to.have.length(1);
+    expect(state.receipts[0]).to.include({
+      ccp: key.ccp,
+      outcome: 'OK',
+      amountCents: 5000,
+      document: rt!.rtXml,
+    });
+    expect(state.attempts.map((a) => [a.ccpOrToken, a.status, a.requestDocument])).to.deep.equal([
+      [key.ccp, 'PAID', rpt!.rptXml],
+    ]);
+
+    // A second PSP finds the notice paid: nothing is activated, the position stays paid once.
+    const again = await pay(p, { psp: 'UNCRITMM', rptWaitMs: 5_000 });
+    expect(brief(again.steps)).to.deep.equal(['paaVerificaRPT KO PAA_PAGAMENTO_DUPLICATO']);
+    const after = await legacyState(p);
+    expect(after.receipts).to.have.length(1);
+    expect(after.timesPaid).to.equal(1);
+  });
+
+  it('model 1 with RPT/RT through the checkout page: the connector sends the RPT, the citizen pays, the RT closes the position', async () => {
+    const p = await legacyNotice('LEGACY-TARI-0002', 12345);
+    const { pageUrl, html, sent } = await startModel1(p);
+    expect(html).to.contain('value="UNCRITMM"');
+    const back = await submit(pageUrl, html, 'pay', { psp: 'UNCRITMM' });
+    // Back to the EC's site, as the node sends the citizen after an RPT payment.
+    expect(`${back.origin}${back.pathname}`).to.equal(LEGACY_RETURN_URL);
+    expect(Object.fromEntries(back.searchParams)).to.deep.equal({
+      idDominio: p.enteFiscalCode,
+      idSession: decodeURIComponent(pageUrl.split('/').pop()!),
+      esito: 'OK',
+    });
+    expect(await (await fetch(pageUrl)).text()).to.contain('data-status="PAID"');
+
+    const key = { idDominio: p.enteFiscalCode, iuv: p.iuv, ccp: sent.ccp };
+    const rt = await legacy.edb.rts.get(key);
+    expect(rt).to.include({ outcomeCode: '0', deliveryStatus: 'ACCEPTED', amountCents: 12345 });
+    const state = await legacyState(p);
+    expect(state.status).to.equal('PAID');
+    expect(state.timesPaid).to.equal(1);
+    expect(state.receipts).to.have.length(1);
+    expect(state.receipts[0]).to.include({
+      ccp: sent.ccp,
+      outcome: 'OK',
+      amountCents: 12345,
+      pspId: 'UNCRITMM',
+      document: rt!.rtXml,
+      flaggedReason: null,
+    });
+    expect(state.attempts.map((a) => [a.kind, a.ccpOrToken, a.status])).to.deep.equal([
+      ['rpt', sent.ccp, 'PAID'],
+    ]);
+    // Pay once more on the same page: the cart is taken, nothing is charged twice.
+    const twice = await fetch(`${pageUrl}/pay`, {
+      method: 'POST',
+      body: new URLSearchParams({ psp: 'UNCRITMM' }),
+      redirect: 'manual',
+    });
+    expect(twice.status).to.equal(303);
+    expect((await legacyState(p)).receipts).to.have.length(1);
+  });
+
+  it('model 1 with RPT/RT, Cancel on the checkout page: a negative RT, the attempt failed, the notice still payable', async () => {
+    const p = await legacyNotice('LEGACY-TARI-0003', 4200);
+    const first = await startModel1(p);
+    const back = await submit(first.pageUrl, first.html, 'cancel', {});
+    expect(back.searchParams.get('esito')).to.equal('ERROR');
+    expect(await (await fetch(first.pageUrl)).text()).to.contain('data-status="CANCELLED"');
+    const rt = await legacy.edb.rts.get({ idDominio: p.enteFiscalCode, iuv: p.iuv, ccp: first.sent.ccp });
+    expect(rt).to.include({ outcomeCode: '1', deliveryStatus: 'ACCEPTED' });
+    const cancelled = await legacyState(p);
+    expect(cancelled.status).to.equal('VALID');
+    expect(cancelled.timesPaid).to.equal(0);
+    expect(cancelled.receipts.map((r) => [r.ccp, r.outcome, r.flaggedReason])).to.deep.equal([
+      [first.sent.ccp, 'KO', 'NEGATIVE_OUTCOME'],
+    ]);
+    expect(cancelled.attempts.map((a) => a.status)).to.deep.equal(['FAILED']);
+
+    // Still payable: a new attempt, paid this time on its own page.
+    const second = await startModel1(p);
+    expect(second.sent.ccp).to.not.equal(first.sent.ccp);
+    await submit(second.pageUrl, second.html, 'pay', { psp: 'BCITITMM' });
+    const paid = await legacyState(p);
+    expect(paid.status).to.equal('PAID');
+    expect(paid.timesPaid).to.equal(1);
+    expect(paid.receipts.map((r) => [r.ccp, r.outcome])).to.deep.equal([
+      [first.sent.ccp, 'KO'],
+      [second.sent.ccp, 'OK'],
+    ]);
+    expect(paid.attempts.map((a) => a.status)).to.deep.equal(['FAILED', 'PAID']);
+  });
+
+  it('exchanged only messages valid against our schemas and the official ones, RPTs and RTs included', async () => {
+    const { operations, documents } = await checkMessageLog(ctx.db);
     expect([...operations]).to.include.members([
       'paVerifyPaymentNoticeReq',
       'paVerifyPaymentNoticeRes',
@@ -317,70 +613,16 @@ forEachDatabase('pagoPA end to end: connector + emulator (current model)', (ctx)
       'paSendRTV2Response',
       'paSendRTReq',
       'paSendRTRes',
+      'paaVerificaRPT',
+      'paaVerificaRPTRisposta',
+      'paaAttivaRPT',
+      'paaAttivaRPTRisposta',
+      'nodoInviaRPT',
+      'nodoInviaRPTRisposta',
+      'paaInviaRT',
+      'paaInviaRTRisposta',
     ]);
-  });
-
-  it.skip('legacy model 3 (paaVerificaRPT → paaAttivaRPT → nodoInviaRPT → paaInviaRT) — pending: the connector side of the legacy model is not built yet', async () => {
-    // The emulator side runs today against a stand-in EC (test/integration/emulator-legacy.test.ts).
-    // Once the connector serves PaPerNodoPagamentoPsp / PaPerNodo and sends its RPT with nodoInviaRPT
-    // to this emulator, a legacy station's notice is paid like this.
-    const broker = await ctx.store.brokers.getByFiscalCode(demo.broker.fiscalCode);
-    const station = await ctx.store.stations.create({
-      stationId: `${demo.broker.fiscalCode}_09`,
-      brokerId: broker!.id,
-      password: 'LegacyStation9',
-      dialect: 'legacy',
-    });
-    const iban = demo.enti[0]!.iban!;
-    const fiscalCode = randomEnteFiscalCode();
-    const ente = await ctx.store.enti.create({
-      fiscalCode,
-      name: 'Comune legacy',
-      stationId: station.id,
-      segregationCode: '01',
-      iban,
-    });
-    await ctx.store.services.create({
-      enteId: ente.id,
-      code: 'TARI',
-      description: 'Tassa rifiuti',
-      category: '9/0101101IM/',
-      iban,
-    });
-    const created = await createPosition(ctx.store, {
-      enteFiscalCode: fiscalCode,
-      serviceCode: 'TARI',
-      draft: {
-        positionId: 'LEGACY-TARI-0001',
-        description: 'TARI 2026',
-        debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Mario Rossi' },
-        options: [
-          {
-            installment: 0,
-            amountCents: 5000,
-            dueDate: '2027-01-31',
-            transfers: [{ amountCents: 5000, iban, category: '9/0101101IM/' }],
-          },
-        ],
-      },
-      actor: 'mocha',
-      cause: 'legacy e2e',
-    });
-    const p = { enteFiscalCode: fiscalCode, noticeNumber: created.options[0]!.noticeNumber! } as DemoPosition;
-    const result = await pay(p);
-    expect(brief(result.steps)).to.deep.equal([
-      'paaVerificaRPT OK',
-      'paaAttivaRPT OK',
-      'nodoInviaRPT OK',
-      'authorize OK',
-      'paaInviaRT OK',
-    ]);
-    expect(await statusOf(ctx.store, p)).to.equal('PAID');
-  });
-
-  it.skip('model 1 with RPT/RT through the checkout page — pending: the connector side of the legacy model (nodoInviaRPT client, paaInviaRT) is not built yet', () => {
-    // The node side (nodoInviaRPT / nodoInviaCarrelloRPT, checkout page, RT pushed with paaInviaRT)
-    // is covered by test/integration/emulator.test.ts.
+    expect(documents).to.include({ RPT: true, RT: true });
   });
 });
 
