@@ -10,6 +10,7 @@ import { readEnvelope } from '../soap/envelope.ts';
 import { loadManifest, type ServiceDescription } from '../soap/manifest.ts';
 import { parseUntrusted, schemaSetFor } from '../xml/schema.ts';
 import type { NodeFaultCode } from './faults.ts';
+import { TEXT_DESERIALIZERS } from '../soap/textDeserializers.ts';
 
 export type EcService = 'paForNode.wsdl' | 'PaPerNodo.wsdl' | 'PaPerNodoPagamentoPsp.wsdl';
 
@@ -26,24 +27,6 @@ export const EC_TIMEOUT_MS: Readonly<Record<string, number>> = {
 };
 
 const PPTHEAD_NS = 'http://ws.pagamenti.telematici.gov/ppthead';
-
-// As the server does (src/soap/server.ts): keep decimals, integers, booleans and dates as written.
-const KEEP_TEXT = (text: string) => text;
-const TEXT_DESERIALIZERS = Object.fromEntries(
-  [
-    'decimal',
-    'double',
-    'float',
-    'int',
-    'integer',
-    'long',
-    'short',
-    'boolean',
-    'bool',
-    'date',
-    'dateTime',
-  ].map((t) => [t, KEEP_TEXT]),
-);
 
 // A WSDL cache of our own: node-soap's shared one is keyed by file alone, and would hand us a WSDL
 // parsed with another client's deserializers (numbers and dates instead of text).

@@ -14,6 +14,7 @@ import { soapErrorHandler, soapGuard, type SchemaRejection, type SoapContext } f
 import { loadManifest, XSD_DIR, type ServiceDescription } from './manifest.ts';
 import { logMessage } from './messageLog.ts';
 import type { Authenticator } from './wsSecurity.ts';
+import { TEXT_DESERIALIZERS } from './textDeserializers.ts';
 
 /** Handlers receive node-soap's parsed request and answer a plain object node-soap serialises. */
 export type OperationHandler = (args: Record<string, unknown>, ctx: SoapContext) => Promise<object>;
@@ -89,25 +90,6 @@ function servedWsdl(service: ServiceDescription, baseUrl: string): string {
     doc.dispose();
   }
 }
-
-// node-soap would turn xs:decimal into a float and xs:dateTime into a Date in the server's zone:
-// keep the text, so money stays exact and times keep their written offset; the domain parses them.
-const KEEP_TEXT = (text: string) => text;
-const TEXT_DESERIALIZERS = Object.fromEntries(
-  [
-    'decimal',
-    'double',
-    'float',
-    'int',
-    'integer',
-    'long',
-    'short',
-    'boolean',
-    'bool',
-    'date',
-    'dateTime',
-  ].map((t) => [t, KEEP_TEXT]),
-);
 
 function listen(app: Express, service: ServiceDescription, services: soap.IServices): Promise<soap.Server> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 // What the legacy use cases need from the pagoPA node (the port src/pagopa/nodeClient.ts implements),
 // how the connector presents itself to the node for an ente (its broker, station and station
-// password), and the local Italian date-times the RPT carries (pagopa-facts §4, §6).
+// password) (pagopa-facts §4, §6).
 
 import { domainError } from '../../domain/errors.ts';
 import type { Store } from '../../db/store.ts';
@@ -77,22 +77,6 @@ export async function nodeStationFor(store: Store, enteFiscalCode: string): Prom
     throw domainError('ENTE_UNKNOWN', 'no active ente with this fiscal code', { enteFiscalCode });
   }
   return nodeStationOf(store, ente);
-}
-
-const ROME_DATE_TIME = new Intl.DateTimeFormat('sv-SE', {
-  timeZone: 'Europe/Rome',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
-
-/** `2026-11-05T10:31:12`: local Italian time without an offset, as the RPT's dataOraMessaggioRichiesta. */
-export function italianDateTime(at: Date): string {
-  return ROME_DATE_TIME.format(at).replace(' ', 'T');
 }
 
 /** Exponential backoff: `baseMs` after the first failure, doubling, never more than `maxMs`. */

@@ -8,7 +8,7 @@ import { buildRpt, type RptParty, type TipoVersamento } from '../../pagopa/rpt.t
 import type { Ente } from '../../db/repositories/enti.ts';
 import type { Station } from '../../db/repositories/stations.ts';
 import type { NoticeDebtor, PayableNotice, PayableTransfer } from './payments.ts';
-import { italianDateTime } from './nodePort.ts';
+import { romeDateTime } from '../../pagopa/time.ts';
 
 // The RPT's patterns for the payer's optional fields (rpt-rt.xsd TwoLetterCode, EmailAddress): data
 // stored under looser rules is left out rather than sent in a form the node would refuse.
@@ -63,7 +63,7 @@ export function rptDocument(draft: RptDraft): RptDocument {
     enteName: draft.ente.name,
     stationId: draft.station.stationId,
     messageId: newMessageId(),
-    dateTime: italianDateTime(draft.now),
+    dateTime: romeDateTime(draft.now),
     paymentDate: italianDate(draft.now),
     iuv: draft.notice.iuv,
     ccp: draft.ccp,
