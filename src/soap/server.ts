@@ -74,7 +74,7 @@ function wrap(
   };
 }
 
-/** The WSDL as served: schemaLocations point at this server's /xsd/ copy of our schemas. */
+/** The WSDL as served: schemaLocations point at this server's /xsd/ copy of our schemas, the address at itself. */
 function servedWsdl(service: ServiceDescription, baseUrl: string): string {
   const doc = XmlDocument.fromBuffer(fs.readFileSync(service.wsdlPath), { url: service.wsdlPath });
   try {
@@ -85,6 +85,11 @@ function servedWsdl(service: ServiceDescription, baseUrl: string): string {
       const relative = path.relative(XSD_DIR, file).split(path.sep).join('/');
       node.setAttr('schemaLocation', `${baseUrl}/xsd/${relative}`);
     }
+    // The generated WSDL names localhost:8080; the served one names the address it was fetched from.
+    const addresses = doc.find('//soap:address[@location]', {
+      soap: 'http://schemas.xmlsoap.org/wsdl/soap/',
+    });
+    for (const node of addresses as XmlElement[]) node.setAttr('location', `${baseUrl}${service.path ?? ''}`);
     return doc.toString();
   } finally {
     doc.dispose();

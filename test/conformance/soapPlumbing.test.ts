@@ -291,6 +291,7 @@ forEachDatabase('SOAP plumbing (paForNode)', (ctx) => {
       expect(await xsd.text()).to.contain('<xs:schema');
     }
     expect((await fetch(`${server.url}/xsd/../package.json`)).status).to.equal(404);
+    expect(wsdl).to.contain(`location="${url}"`);
   });
 
   it('is callable by a node-soap client built from our served WSDL and from the official WSDL', async () => {
