@@ -15,6 +15,8 @@ import { seedDemo } from './app/seedDemo.ts';
 import { addClient, addEnte, addService, showPosition } from './app/admin.ts';
 import { emulatorEndpoints, payNotice, type PaymentStep } from './emulator/index.ts';
 import { createEmulatorDb } from './emulator/db.ts';
+import { listNotifications, OUTBOX_STATUSES, replayNotification } from './app/callbacks/deadLetters.ts';
+import type { OutboxStatus } from './db/repositories/outbox.ts';
 
 const MODELS = ['base', 'multe', 'async', 'sync'] as const;
 
@@ -217,6 +219,32 @@ function buildCli(): Command {
         print(created);
       },
     );
+
+  const outbox = program.command('outbox').description('callbacks to gestionali waiting, delivered or dead');
+  outbox
+    .command('list')
+    .description('one JSON object per line, oldest first')
+    .addOption(new Option('--status <status>', 'only rows in this status').choices([...OUTBOX_STATUSES]))
+    .option('--payload', 'include each notification payload')
+    .action(async (opts: { status?: OutboxStatus; payload?: boolean }) => {
+      const rows = await withStore((store) => listNotifications(store, opts.status));
+      for (const { payload, ...row } of rows) {
+        process.stdout.write(`${JSON.stringify(opts.payload ? { ...row, payload } : row)}\n`);
+      }
+    });
+  outbox
+    .command('replay')
+    .description('put a dead letter back in the queue (same notificationId, attempts reset)')
+    .argument('<id>', 'the outbox id (= notificationId)')
+    .action(async (id: string) => {
+      const result = await withStore((store) => replayNotification(store, id, 'ppay-cli'));
+      if (result.status === 'UNKNOWN') throw new UsageError(`no outbox row ${id}`);
+      if (result.status === 'NOT_DEAD') {
+        throw new UsageError(`outbox row ${id} is ${result.message.status}: only DEAD rows can be replayed`);
+      }
+      const { payload: _payload, ...row } = result.message;
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+    });
 
   const position = program.command('position').description('debt positions');
   position

@@ -28,6 +28,16 @@ export interface Config {
   readonly nodeUrl: string | undefined;
   /** How long the connector waits for the node (pagoPA: the EC waits up to 40 s). */
   readonly nodeTimeoutMs: number;
+  /** How long a citizen's redirect link (createPaymentSession) stays valid, in minutes. */
+  readonly sessionTtlMinutes: number;
+  /** Delivery attempts of a callback before it becomes a dead letter. */
+  readonly outboxMaxAttempts: number;
+  /** Wait after a callback's first failed attempt, doubled after each further one (plus jitter). */
+  readonly outboxBaseDelayMs: number;
+  /** How often the callback worker looks for due notifications. */
+  readonly outboxPollMs: number;
+  /** How long the connector waits for a gestionale's callback endpoint. */
+  readonly callbackTimeoutMs: number;
 }
 
 /** Used only in development, so `npm start` works with no setup; production refuses it. */
@@ -69,6 +79,32 @@ const schema = z.object({
     .int('must be an integer')
     .min(100, 'must be at least 100')
     .default(40_000),
+  PPAY_SESSION_TTL_MINUTES: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be between 1 and 1440')
+    .max(1440, 'must be between 1 and 1440')
+    .default(30),
+  PPAY_OUTBOX_MAX_ATTEMPTS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .default(10),
+  PPAY_OUTBOX_BASE_DELAY_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .default(2000),
+  PPAY_OUTBOX_POLL_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(10, 'must be at least 10')
+    .default(1000),
+  PPAY_CALLBACK_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(100, 'must be at least 100')
+    .default(10_000),
   PPAY_MESSAGE_LOG_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be an integer')
@@ -132,5 +168,10 @@ export function loadConfig(env: Env = process.env): Config {
     messageLogDays: v.PPAY_MESSAGE_LOG_DAYS,
     nodeUrl: v.PPAY_NODE_URL?.replace(/\/+$/, ''),
     nodeTimeoutMs: v.PPAY_NODE_TIMEOUT_MS,
+    sessionTtlMinutes: v.PPAY_SESSION_TTL_MINUTES,
+    outboxMaxAttempts: v.PPAY_OUTBOX_MAX_ATTEMPTS,
+    outboxBaseDelayMs: v.PPAY_OUTBOX_BASE_DELAY_MS,
+    outboxPollMs: v.PPAY_OUTBOX_POLL_MS,
+    callbackTimeoutMs: v.PPAY_CALLBACK_TIMEOUT_MS,
   });
 }

@@ -2,7 +2,8 @@
 // database is empty, and starts the HTTP server. startConnector resolves only once the server is
 // listening, with its real URL (PORT=0 picks a free port) and a close() that releases everything.
 // Once the address is known it connects the pagoPA node client (the embedded emulator unless
-// PPAY_NODE_URL says otherwise) to the model 3 RPT sender and the receipt recovery job.
+// PPAY_NODE_URL says otherwise) to the model 3 RPT sender and the receipt recovery job. The
+// callback worker delivers the outbox to gestionali while the connector runs.
 
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -21,6 +22,9 @@ import { mountEmulator } from './emulator/index.ts';
 import { NodeClient } from './pagopa/nodeClient.ts';
 import { RptDispatcher } from './app/pagopa/rptSender.ts';
 import { runReceiptRecovery } from './app/pagopa/receiptRecovery.ts';
+import { CallbackWorker } from './app/callbacks/worker.ts';
+import { redirectSettingsFor, type RedirectSettings } from './app/gestionale/paymentSession.ts';
+import { citizenRouter } from './portal/citizen/router.ts';
 
 /** The SOAP message log is trimmed to PPAY_MESSAGE_LOG_DAYS at start and then every six hours. */
 const PURGE_INTERVAL_MS = 6 * 3600 * 1000;
@@ -40,15 +44,22 @@ export interface Connector {
 }
 
 /** The SOAP services the connector serves, with their handlers. */
-export function defaultSoapBindings(store: Store, pagopa: PagopaBindingOptions = {}): SoapServiceBinding[] {
-  return [...pagopaBindings(store, pagopa), gestionaleBinding(store)];
+export function defaultSoapBindings(
+  store: Store,
+  pagopa: PagopaBindingOptions = {},
+  redirect?: RedirectSettings,
+): SoapServiceBinding[] {
+  return [...pagopaBindings(store, pagopa), gestionaleBinding(store, { redirect })];
 }
 
 export async function buildApp(
   db: Knex,
   store: Store,
-  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'emulator' | 'publicUrl'>>,
-  soapBindings: SoapServiceBinding[] = defaultSoapBindings(store),
+  config: Pick<Config, 'maxBodyBytes'> &
+    Partial<Pick<Config, 'emulator' | 'publicUrl' | 'secret' | 'sessionTtlMinutes'>>,
+  soapBindings?: SoapServiceBinding[],
+  /** Shared by the gestionale redirect operations and the citizen pages; pass the bindings' own. */
+  redirect: RedirectSettings = redirectSettingsFor(config),
 ): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
@@ -62,7 +73,9 @@ export async function buildApp(
       res.status(503).json({ status: 'error', db: { status: 'down', dialect: dialectOf(db) } });
     }
   });
-  await mountSoapServices(app, { store, maxBodyBytes: config.maxBodyBytes, bindings: soapBindings });
+  const bindings = soapBindings ?? defaultSoapBindings(store, {}, redirect);
+  await mountSoapServices(app, { store, maxBodyBytes: config.maxBodyBytes, bindings });
+  app.use('/pay', citizenRouter(store, redirect));
   if (config.emulator) {
     await mountEmulator(app, { store, maxBodyBytes: config.maxBodyBytes, publicUrl: config.publicUrl });
   }
@@ -108,12 +121,27 @@ export async function startConnector(config: Config): Promise<Connector> {
     const seeded = config.env === 'development' && (await isDatabaseEmpty(store));
     if (seeded) await seedDemo(store);
     const rptSender = new RptDispatcher(store, reportJobError('RPT sender'));
-    const app = await buildApp(db, store, config, defaultSoapBindings(store, { rptSender }));
+    const redirect = redirectSettingsFor(config);
+    const app = await buildApp(
+      db,
+      store,
+      config,
+      defaultSoapBindings(store, { rptSender }, redirect),
+      redirect,
+    );
     const server = await listen(app, config.host, config.port);
     const purge = () => void purgeMessageLog(store, config.messageLogDays).catch(() => undefined);
     purge();
     const timers = [setInterval(purge, PURGE_INTERVAL_MS).unref()];
+    const callbacks = new CallbackWorker(store, {
+      maxAttempts: config.outboxMaxAttempts,
+      baseDelayMs: config.outboxBaseDelayMs,
+      timeoutMs: config.callbackTimeoutMs,
+      onError: reportJobError('callback worker'),
+    });
+    callbacks.start(config.outboxPollMs);
     const node = nodeClientFor(server, config, store);
+    redirect.access.attach(node, localUrlOf(server, config));
     if (node) {
       rptSender.attach(node);
       const recover = () => void runReceiptRecovery(store, node).catch(reportJobError('receipt recovery'));
@@ -125,6 +153,7 @@ export async function startConnector(config: Config): Promise<Connector> {
     const close = async () => {
       for (const timer of timers) clearInterval(timer);
       await rptSender.close();
+      await callbacks.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.destroy();
     };

@@ -11,6 +11,8 @@ import * as createOperationsTables from './migrations/0006_create_operations_tab
 import * as createEmulatorTables from './migrations/0008_create_emulator_tables.ts';
 import * as createGestionaleTables from './migrations/0009_create_gestionale_tables.ts';
 import * as addClientEndpoints from './migrations/0010_add_client_endpoints.ts';
+import * as addOutboxOrdering from './migrations/0011_add_outbox_ordering.ts';
+import * as createPaymentSessions from './migrations/0012_create_payment_sessions.ts';
 
 /** A migration module exports only `up`: the schema moves forward, never back. */
 interface NamedMigration {
@@ -29,6 +31,8 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0008_create_emulator_tables', migration: createEmulatorTables },
   { name: '0009_create_gestionale_tables', migration: createGestionaleTables },
   { name: '0010_add_client_endpoints', migration: addClientEndpoints },
+  { name: '0011_add_outbox_ordering', migration: addOutboxOrdering },
+  { name: '0012_create_payment_sessions', migration: createPaymentSessions },
 ];
 
 function refuseRollback(): Promise<void> {

@@ -24,6 +24,14 @@ import {
   createPositionExtrasRepository,
   type PositionExtrasRepository,
 } from './repositories/positionExtras.ts';
+import {
+  createPaymentSessionsRepository,
+  type PaymentSessionsRepository,
+} from './repositories/paymentSessions.ts';
+import {
+  createCollectedPaymentsRepository,
+  type CollectedPaymentsRepository,
+} from './repositories/collectedPayments.ts';
 
 export interface StoreOptions {
   /** Source of "now" for every timestamp the store writes; tests pass a fixed clock. */
@@ -47,6 +55,8 @@ export interface Store {
   uploads: UploadsRepository;
   gestionaleRequests: GestionaleRequestsRepository;
   positionExtras: PositionExtrasRepository;
+  paymentSessions: PaymentSessionsRepository;
+  collectedPayments: CollectedPaymentsRepository;
   /**
    * Runs fn with a store bound to a new transaction (a savepoint when this store is already in one):
    * committed when fn resolves, rolled back when it throws.
@@ -73,6 +83,8 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     uploads: createUploadsRepository(db, clock),
     gestionaleRequests: createGestionaleRequestsRepository(db, clock),
     positionExtras: createPositionExtrasRepository(db),
+    paymentSessions: createPaymentSessionsRepository(db, clock),
+    collectedPayments: createCollectedPaymentsRepository(db),
     transaction: (fn) => db.transaction((trx) => fn(createStore(trx, opts))),
   };
 }

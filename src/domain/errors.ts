@@ -57,6 +57,12 @@ export const ERROR_CODES = [
   'UPLOAD_UNKNOWN',
   'NOTICE_UNKNOWN',
   'NOTICE_ALREADY_ACTIVE',
+  // appended by the redirect models (Asincrona, Sincrona) and their citizen pages
+  'RETURN_URL_NOT_ALLOWED',
+  'NODE_UNAVAILABLE',
+  'REDIRECT_TOKEN_INVALID',
+  'REDIRECT_TOKEN_EXPIRED',
+  'REDIRECT_TOKEN_USED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -19,6 +19,7 @@ import type { StoredOption, StoredPosition } from '../../db/repositories/positio
 import type { Receipt, ReceiptOutcome, ReceiptSource } from '../../db/repositories/receipts.ts';
 import { checkNodeCaller, type NodeCaller } from './identity.ts';
 import { NODE_ACTOR, type PagopaUseCaseOptions } from './payments.ts';
+import { enqueuePaymentNotifications } from '../callbacks/notifyPayment.ts';
 
 export interface IncomingReceipt {
   source: ReceiptSource;
@@ -111,7 +112,8 @@ async function settleAttempt(store: Store, receipt: Receipt, option: StoredOptio
 /**
  * Step (2), in one transaction: re-reads the position (it may have changed since the receipt was
  * stored), then option → PAID, position status via statusAfterPayment, attempt → PAID, receipt linked
- * to its option; each with its event. A receipt that can no longer apply is flagged instead.
+ * to its option; each with its event; and notifyPayment queued in the outbox for the gestionali
+ * bound to the position. A receipt that can no longer apply is flagged instead.
  */
 export function applyReceipt(
   store: Store,
@@ -131,6 +133,11 @@ export function applyReceipt(
     if (next !== paid.status) await tx.positions.transition(paid.id, next, change);
     await settleAttempt(tx, receipt, target.option, change);
     await tx.receipts.markApplied(receipt.id, target.option.id, change);
+    await enqueuePaymentNotifications(tx, {
+      receipt,
+      position: { ...paid, status: next },
+      option: target.option,
+    });
     return decision;
   });
 }

@@ -42,6 +42,8 @@ export interface OnlinePaymentRequest {
 
 export interface CheckoutPaymentRequest extends OnlinePaymentRequest {
   returnUrls: { returnOkUrl: string; returnCancelUrl: string; returnErrorUrl: string };
+  /** Current model only: the EC's id for the cart (pagoPA Checkout idCart, 1-35 characters). */
+  idCart?: string;
 }
 
 export interface RptSent {
@@ -377,7 +379,10 @@ export async function startCheckoutPayment(
     description: n.description.slice(0, 140),
   }));
   try {
-    return { status: 'redirect', url: await node.createCheckoutCart(cart, request.returnUrls) };
+    return {
+      status: 'redirect',
+      url: await node.createCheckoutCart(cart, request.returnUrls, request.idCart),
+    };
   } catch (err) {
     if (!(err instanceof NodeUnavailable)) throw err;
     return { status: 'unavailable', reason: err.reason };

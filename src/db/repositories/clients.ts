@@ -148,6 +148,18 @@ export function createClientsRepository(db: Db, clock: Clock) {
       return changed > 0;
     },
 
+    /** Active clients bound to both the ente and the service that have a callback URL (who gets notifyPayment). */
+    async listCallbackTargets(enteId: number, serviceId: number): Promise<Client[]> {
+      const rows = await db<ClientRow>('gestionale_clients as c')
+        .select('c.*')
+        .join('client_enti as e', 'e.client_id', 'c.id')
+        .join('client_services as s', 's.client_id', 'c.id')
+        .where({ 'c.status': 'active', 'e.ente_id': enteId, 's.service_id': serviceId })
+        .whereNotNull('c.callback_url')
+        .orderBy('c.id');
+      return rows.map(toClient);
+    },
+
     async findByUsername(username: string): Promise<Client | null> {
       const row = await db<ClientRow>('gestionale_clients').where({ username }).first();
       return row ? toClient(row) : null;

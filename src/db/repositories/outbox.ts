@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../knex.ts';
 import { appendEvent, type ChangeContext } from './events.ts';
-import { inTransaction, isoNow, toInt, type Clock } from '../rows.ts';
+import { inTransaction, isoNow, toInt, toIntOrNull, type Clock } from '../rows.ts';
 
 const OUTBOX = 'outbox';
 const WORKER = 'outbox-worker';
@@ -20,6 +20,11 @@ export interface NewOutboxMessage {
   payload: unknown;
   /** Not before this time (defaults to now). */
   notBefore?: Date;
+  /**
+   * Messages of one group for one target are delivered in the order they were queued (e.g.
+   * `position:<id>`): a later one waits while an earlier one is still PENDING. None: no order.
+   */
+  groupKey?: string | null;
 }
 
 export interface OutboxMessage {
@@ -33,6 +38,9 @@ export interface OutboxMessage {
   lastError: string | null;
   createdAt: string;
   deliveredAt: string | null;
+  groupKey: string | null;
+  /** The message's place in its group (1, 2, ...); null when ungrouped. */
+  groupSeq: number | null;
 }
 
 interface OutboxRow {
@@ -46,6 +54,8 @@ interface OutboxRow {
   last_error: string | null;
   created_at: string;
   delivered_at: string | null;
+  group_key: string | null;
+  group_seq: number | string | null;
 }
 
 function toMessage(row: OutboxRow): OutboxMessage {
@@ -60,10 +70,43 @@ function toMessage(row: OutboxRow): OutboxMessage {
     lastError: row.last_error,
     createdAt: row.created_at,
     deliveredAt: row.delivered_at,
+    groupKey: row.group_key,
+    groupSeq: toIntOrNull(row.group_seq),
   };
 }
 
 export function createOutboxRepository(db: Db, clock: Clock) {
+  /**
+   * The row to insert. A grouped message takes the next place in its group: callers queue it in
+   * the transaction that changed what the group is about (e.g. the position row, which that
+   * transaction has locked), so two messages of one group are numbered one after the other; the
+   * unique index refuses a collision rather than letting two share a place.
+   */
+  const rowFor = async (id: string, message: NewOutboxMessage) => {
+    const now = isoNow(clock);
+    const target = String(message.target);
+    const groupKey = message.groupKey ?? null;
+    let groupSeq: number | null = null;
+    if (groupKey !== null) {
+      const [last] = await db('outbox')
+        .where({ target, group_key: groupKey })
+        .max<{ seq: number | string | null }[]>({ seq: 'group_seq' });
+      groupSeq = (toIntOrNull(last?.seq ?? null) ?? 0) + 1;
+    }
+    return {
+      id,
+      topic: message.topic,
+      target,
+      payload: JSON.stringify(message.payload),
+      status: 'PENDING',
+      attempts: 0,
+      next_attempt_at: message.notBefore?.toISOString() ?? now,
+      created_at: now,
+      group_key: groupKey,
+      group_seq: groupSeq,
+    };
+  };
+
   const get = async (id: string): Promise<OutboxMessage | null> => {
     const row = await db<OutboxRow>('outbox').where({ id }).first();
     return row ? toMessage(row) : null;
@@ -95,18 +138,8 @@ export function createOutboxRepository(db: Db, clock: Clock) {
 
     /** Queues a message; pass the caller's transaction so it exists only if the change commits. */
     async enqueue(message: NewOutboxMessage): Promise<OutboxMessage> {
-      const now = isoNow(clock);
       const id = randomUUID();
-      await db('outbox').insert({
-        id,
-        topic: message.topic,
-        target: String(message.target),
-        payload: JSON.stringify(message.payload),
-        status: 'PENDING',
-        attempts: 0,
-        next_attempt_at: message.notBefore?.toISOString() ?? now,
-        created_at: now,
-      });
+      await db('outbox').insert(await rowFor(id, message));
       return (await get(id)) as OutboxMessage;
     },
 
@@ -122,18 +155,8 @@ export function createOutboxRepository(db: Db, clock: Clock) {
     ): Promise<{ message: OutboxMessage; created: boolean }> {
       const existing = await get(id);
       if (existing) return { message: existing, created: false };
-      const now = isoNow(clock);
       const inserted: unknown[] = await db('outbox')
-        .insert({
-          id,
-          topic: message.topic,
-          target: String(message.target),
-          payload: JSON.stringify(message.payload),
-          status: 'PENDING',
-          attempts: 0,
-          next_attempt_at: message.notBefore?.toISOString() ?? now,
-          created_at: now,
-        })
+        .insert(await rowFor(id, message))
         .onConflict('id')
         .ignore()
         .returning('id');
@@ -143,16 +166,26 @@ export function createOutboxRepository(db: Db, clock: Clock) {
     /**
      * Claims up to `limit` due messages: one UPDATE that counts the attempt and pushes the next
      * attempt past a lease, so a concurrent worker no longer sees them as due (PostgreSQL re-checks
-     * the WHERE on a row it waited for; SQLite runs one writer at a time).
+     * the WHERE on a row it waited for; SQLite runs one writer at a time). A grouped message is
+     * claimed only when no earlier message of its group and target is still PENDING (due, leased
+     * or waiting for a retry), so a group is delivered one message at a time, in order.
      */
     async claimDue(now: Date, limit: number, leaseMs = DEFAULT_CLAIM_LEASE_MS): Promise<OutboxMessage[]> {
       const nowIso = now.toISOString();
       const due = { status: 'PENDING' };
-      const candidates = db('outbox')
-        .select('id')
-        .where(due)
-        .andWhere('next_attempt_at', '<=', nowIso)
-        .orderBy([{ column: 'next_attempt_at' }, { column: 'created_at' }, { column: 'id' }])
+      const candidates = db('outbox as c')
+        .select('c.id')
+        .where('c.status', 'PENDING')
+        .andWhere('c.next_attempt_at', '<=', nowIso)
+        .whereNotExists(
+          db('outbox as earlier')
+            .select(db.raw('1'))
+            .whereRaw('?? = ??', ['earlier.target', 'c.target'])
+            .whereRaw('?? = ??', ['earlier.group_key', 'c.group_key'])
+            .whereRaw('?? < ??', ['earlier.group_seq', 'c.group_seq'])
+            .where('earlier.status', 'PENDING'),
+        )
+        .orderBy([{ column: 'c.next_attempt_at' }, { column: 'c.created_at' }, { column: 'c.id' }])
         .limit(limit);
       const rows: OutboxRow[] = await db('outbox')
         .where(due)

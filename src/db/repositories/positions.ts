@@ -679,6 +679,40 @@ export function createPositionsRepository(db: Db, clock: Clock) {
       return transition(id, 'CANCELLED', opts);
     },
 
+    /**
+     * Undoes the creation of a position nothing has used yet (startPayment when the node cannot
+     * open the payment): still at the version the caller read, every option unpaid and without a
+     * receipt. Its IUVs stay allocated (an IUV is never reissued) and attempts keep their rows;
+     * both lose the link (ON DELETE SET NULL). A position that moved on is CONCURRENT_UPDATE.
+     */
+    async removeUnused(id: number, opts: TransitionOptions & { expectedVersion: number }): Promise<void> {
+      const current = await findById(id);
+      if (!current) return;
+      checkVersion(current, opts.expectedVersion);
+      const optionIds = current.options.map((o) => o.id);
+      await inTransaction(db, async (trx) => {
+        const [receipts] = await trx('receipts')
+          .whereIn('option_id', optionIds)
+          .count<{ n: number | string }[]>({ n: '*' });
+        if (current.options.some((o) => o.status !== 'UNPAID') || Number(receipts?.n ?? 0) > 0) {
+          throw concurrentUpdate(id, { reason: 'the position was paid meanwhile' });
+        }
+        await bumpVersion(trx, current, isoNow(clock));
+        await trx('position_extras').where({ position_id: id }).delete();
+        for (const optionId of optionIds) await deleteOption(trx, optionId);
+        await trx('positions').where({ id }).delete();
+        await appendEvent(trx, clock, {
+          entityType: POSITION,
+          entityId: id,
+          action: 'removed',
+          fromStatus: current.status,
+          toStatus: null,
+          ...eventContext(opts),
+          payload: { positionId: current.positionId, iuvs: current.options.map((o) => o.iuv) },
+        });
+      });
+    },
+
     /** Marks one option paid / reported / reconciled; the position's version moves too. */
     async setOptionStatus(optionId: number, to: OptionStatus, opts: ChangeContext): Promise<StoredPosition> {
       const option = await db<OptionRow>('payment_options').where({ id: optionId }).first();

@@ -25,6 +25,9 @@ export type GestionaleFaultCode =
   | 'PPAY_IUV_EXHAUSTED'
   | 'PPAY_UPLOAD_UNKNOWN'
   | 'PPAY_PAYMENT_UNKNOWN'
+  | 'PPAY_RECEIPT_UNKNOWN'
+  | 'PPAY_RETURN_URL_NOT_ALLOWED'
+  | 'PPAY_NODE_UNAVAILABLE'
   | 'PPAY_CONCURRENT_UPDATE'
   | 'PPAY_NOT_IMPLEMENTED'
   | 'PPAY_SYSTEM_ERROR';
@@ -48,6 +51,9 @@ const FAULT_STRINGS: Record<GestionaleFaultCode, string> = {
   PPAY_IUV_EXHAUSTED: 'No more notice numbers are available',
   PPAY_UPLOAD_UNKNOWN: 'Unknown upload',
   PPAY_PAYMENT_UNKNOWN: 'Unknown payment',
+  PPAY_RECEIPT_UNKNOWN: 'No receipt for this payment',
+  PPAY_RETURN_URL_NOT_ALLOWED: 'The return URL is not on the client allow-list',
+  PPAY_NODE_UNAVAILABLE: 'The pagoPA node is not available; retry later',
   PPAY_CONCURRENT_UPDATE: 'The position changed meanwhile; read it again and retry',
   PPAY_NOT_IMPLEMENTED: 'The operation is not implemented yet',
   PPAY_SYSTEM_ERROR: 'Unexpected error',
@@ -73,6 +79,14 @@ const FROM_DOMAIN: Partial<Record<ErrorCode, GestionaleFaultCode>> = {
   NOTICE_UNKNOWN: 'PPAY_NOTICE_UNKNOWN',
   NOTICE_ALREADY_ACTIVE: 'PPAY_NOTICE_ALREADY_ACTIVE',
   POSITION_NOT_PAYABLE: 'PPAY_NOTICE_NOT_ACTIVE',
+  // Why a position cannot be paid now: its status forbids it.
+  POSITION_ALREADY_PAID: 'PPAY_INVALID_STATE',
+  POSITION_CANCELLED: 'PPAY_INVALID_STATE',
+  POSITION_EXPIRED: 'PPAY_INVALID_STATE',
+  PAYMENT_IN_PROGRESS: 'PPAY_INVALID_STATE',
+  RECEIPT_UNKNOWN: 'PPAY_RECEIPT_UNKNOWN',
+  RETURN_URL_NOT_ALLOWED: 'PPAY_RETURN_URL_NOT_ALLOWED',
+  NODE_UNAVAILABLE: 'PPAY_NODE_UNAVAILABLE',
 };
 
 export interface GestionaleFault {

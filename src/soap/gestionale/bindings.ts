@@ -2,7 +2,8 @@
 // wsdl/gestionale.wsdl. Every call is authenticated (WS-Security) by the guard and scoped here to
 // the credential's enti, services and models before its operation module runs; operations whose
 // issue has not landed yet answer KO PPAY_NOT_IMPLEMENTED. Creating the binding starts the upload
-// worker once, so uploads accepted before a restart are processed.
+// worker once, so uploads accepted before a restart are processed. The redirect operations share
+// their settings (secret, node access, session TTL) with the citizen pages under /pay/.
 
 import type { Store } from '../../db/store.ts';
 import type { IntegrationModel } from '../../db/repositories/clients.ts';
@@ -25,12 +26,20 @@ import { getDebtPosition } from './getDebtPosition.ts';
 import { reserveNotices } from './reserveNotices.ts';
 import { activateNotice } from './activateNotice.ts';
 import { releaseNotices } from './releaseNotices.ts';
+import { createPaymentSession } from './createPaymentSession.ts';
+import { startPayment } from './startPayment.ts';
+import { getPaymentStatus } from './getPaymentStatus.ts';
+import { getReceipt } from './getReceipt.ts';
+import { listPayments } from './listPayments.ts';
+import { redirectSettingsFor, type RedirectSettings } from '../../app/gestionale/paymentSession.ts';
 
 export interface GestionaleBindingOptions {
   /** Uploads with more items are answered ACCEPTED and processed by the worker (default 100). */
   syncUploadMaxItems?: number;
   /** The worker for accepted uploads; one is created for the store unless given. */
   uploadWorker?: UploadWorker;
+  /** Secret, node access and session TTL of createPaymentSession / startPayment (see main.ts). */
+  redirect?: RedirectSettings;
 }
 
 /** Authorizes the request (ente, service, model) and hands the handler what it is scoped to. */
@@ -62,6 +71,7 @@ export function gestionaleBinding(store: Store, options: GestionaleBindingOption
     syncMaxItems: options.syncUploadMaxItems,
     onAccepted: () => worker.kick(),
   };
+  const redirect = options.redirect ?? redirectSettingsFor({});
   const op = (model: IntegrationModel | null, handler: GestionaleHandler = notImplemented) =>
     scoped(store, model, handler);
   return {
@@ -76,11 +86,11 @@ export function gestionaleBinding(store: Store, options: GestionaleBindingOption
       reserveNotices: op('multe', reserveNotices(store)),
       activateNotice: op('multe', activateNotice(store)),
       releaseNotices: op('multe', releaseNotices(store)),
-      createPaymentSession: op('async'),
-      startPayment: op('sync'),
-      getPaymentStatus: op(null),
-      getReceipt: op(null),
-      listPayments: op(null),
+      createPaymentSession: op('async', createPaymentSession(store, redirect)),
+      startPayment: op('sync', startPayment(store, redirect)),
+      getPaymentStatus: op(null, getPaymentStatus(store)),
+      getReceipt: op(null, getReceipt(store)),
+      listPayments: op(null, listPayments(store)),
       listReconciliationFlows: op(null),
       getReconciliationFlow: op(null),
     },

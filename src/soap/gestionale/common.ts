@@ -14,6 +14,8 @@ import type {
   PositionInput,
   UploadItemInput,
 } from '../../app/gestionale/uploadItems.ts';
+import type { PaymentView } from '../../app/gestionale/receipt.ts';
+import type { ReceiptParty } from '../../pagopa/storedReceipt.ts';
 import type * as pt from '../../xml/generated/gestionale/ppay-types.ts';
 import type { SoapContext } from '../guard.ts';
 import { gestionaleFaultForCode, gestionaleFaultObject } from '../faults/gestionale.ts';
@@ -153,5 +155,49 @@ export function debtorObject(debtor: StoredDebtor): pt.ctDebtor {
   if (debtor.stateProvinceRegion) answer.stateProvinceRegion = debtor.stateProvinceRegion.slice(0, 35);
   if (debtor.country && XSD_COUNTRY.test(debtor.country)) answer.country = debtor.country;
   if (debtor.email && debtor.email.length <= 256 && XSD_EMAIL.test(debtor.email)) answer.email = debtor.email;
+  return answer;
+}
+
+// pt:stDebtorFiscalCode and pt:stText35: a receipt's parties and references come from pagoPA, whose
+// rules are looser than ours; what does not fit the answer schema is left out.
+const XSD_DEBTOR_FISCAL_CODE = /^([A-Z0-9]{11,16}|ANONIMO)$/;
+
+/** A party read from a receipt as pt:ctDebtor, or undefined when it cannot be stated validly. */
+export function partyObject(party: ReceiptParty | null): pt.ctDebtor | undefined {
+  if (!party || (party.type !== 'F' && party.type !== 'G')) return undefined;
+  const fiscalCode = party.fiscalCode?.toUpperCase() ?? '';
+  if (!XSD_DEBTOR_FISCAL_CODE.test(fiscalCode) || !party.fullName) return undefined;
+  return debtorObject({
+    type: party.type,
+    fiscalCode,
+    fullName: party.fullName,
+    email: party.email,
+    streetName: party.streetName,
+    civicNumber: party.civicNumber,
+    postalCode: party.postalCode,
+    city: party.city,
+    stateProvinceRegion: party.stateProvinceRegion,
+    country: party.country,
+  });
+}
+
+/** pt:ctPayment in schema order. */
+export function paymentObject(payment: PaymentView): Record<string, unknown> {
+  const answer: Record<string, unknown> = {
+    receiptId: payment.receiptId,
+    serviceCode: payment.serviceCode,
+    positionId: payment.positionId,
+    installment: String(payment.installment),
+    iuv: payment.iuv,
+    noticeNumber: payment.noticeNumber,
+    amountCents: String(payment.amountCents),
+  };
+  if (payment.feeCents !== null) answer.feeCents = String(payment.feeCents);
+  answer.paymentDateTime = payment.paymentDateTime;
+  answer.pspId = payment.pspId.slice(0, 35);
+  answer.pspName = payment.pspName.slice(0, 70);
+  if (payment.paymentMethod) answer.paymentMethod = payment.paymentMethod.slice(0, 35);
+  const payer = partyObject(payment.payer);
+  if (payer) answer.payer = payer;
   return answer;
 }

@@ -1,0 +1,159 @@
+// Citizen pages under /pay/ (DESIGN §10), the Asincrona landing of createPaymentSession:
+//   GET  /pay/session/:token          the position, "Paga online", "Scarica l'avviso" (reload: harmless)
+//   POST /pay/session/:token/pay      consumes the token's nonce, opens the payment, 303 to pagoPA
+//   GET  /pay/session/:token/done     back from pagoPA: 303 to the gestionale's return URL + outcome
+//   GET  /pay/session/:token/avviso   the printable notice (QR payload as text)
+//   GET  /pay/assets/...              Bootstrap Italia's CSS, fonts and icons, served locally
+// Refusals are pages with their HTTP status: 400 invalid or tampered link, 410 expired, 409 used or
+// not payable, 503 node unavailable. The token sits in the URL, so no page sends a Referer.
+
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { isDomainError } from '../../domain/errors.ts';
+import type { Store } from '../../db/store.ts';
+import {
+  finishSession,
+  openSession,
+  printableNotice,
+  startSessionPayment,
+  type RedirectSettings,
+} from '../../app/gestionale/paymentSession.ts';
+import { fontsCss } from './html.ts';
+import { blockedReason, landingPage, messagePage, noticePage } from './pages.ts';
+
+const BOOTSTRAP_ITALIA_DIST = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('bootstrap-italia/package.json')),
+  'dist',
+);
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+};
+
+function send(res: Response, status: number, body: string): void {
+  res.status(status).set(SECURITY_HEADERS).type('text/html; charset=utf-8').send(body);
+}
+
+/** One place where failures become pages: status and Italian text per error code. */
+function refuse(res: Response, err: unknown, onUnexpected: (err: unknown, id: string) => void): void {
+  if (!isDomainError(err)) {
+    const id = randomUUID();
+    onUnexpected(err, id);
+    send(res, 500, messagePage('Errore imprevisto', `Si è verificato un errore imprevisto (codice ${id}).`));
+    return;
+  }
+  switch (err.code) {
+    case 'REDIRECT_TOKEN_INVALID':
+      return send(
+        res,
+        400,
+        messagePage('Collegamento non valido', 'Il collegamento di pagamento non è valido.'),
+      );
+    case 'REDIRECT_TOKEN_EXPIRED':
+      return send(
+        res,
+        410,
+        messagePage(
+          'Collegamento scaduto',
+          "Il collegamento di pagamento è scaduto. Richiedine uno nuovo al servizio dell'ente.",
+        ),
+      );
+    case 'REDIRECT_TOKEN_USED':
+      return send(
+        res,
+        409,
+        messagePage(
+          'Collegamento già utilizzato',
+          "Questo collegamento di pagamento è già stato utilizzato per avviare un pagamento e non può essere usato di nuovo. Per un nuovo tentativo richiedi un nuovo collegamento al servizio dell'ente.",
+        ),
+      );
+    case 'NODE_UNAVAILABLE':
+      return send(
+        res,
+        503,
+        messagePage(
+          'Servizio non disponibile',
+          'Il sistema pagoPA non è raggiungibile in questo momento. Riprova tra qualche minuto con lo stesso collegamento.',
+        ),
+      );
+    case 'POSITION_UNKNOWN':
+      return send(res, 404, messagePage('Posizione non trovata', 'La posizione da pagare non esiste più.'));
+    case 'POSITION_ALREADY_PAID':
+    case 'POSITION_CANCELLED':
+    case 'POSITION_EXPIRED':
+    case 'POSITION_NOT_PAYABLE':
+    case 'PAYMENT_IN_PROGRESS':
+      return send(res, 409, messagePage('Pagamento non possibile', blockedReason(err)));
+    default:
+      return send(res, 500, messagePage('Errore', 'Il pagamento non può essere avviato.'));
+  }
+}
+
+export interface CitizenPagesOptions {
+  /** Where unexpected errors go, with the id the page shows; stderr by default. */
+  onUnexpected?: (err: unknown, id: string) => void;
+}
+
+export function citizenRouter(
+  store: Store,
+  settings: RedirectSettings,
+  options: CitizenPagesOptions = {},
+): Router {
+  const router = express.Router();
+  const onUnexpected =
+    options.onUnexpected ??
+    ((err: unknown, id: string) => void process.stderr.write(`citizen pages ${id}: ${String(err)}\n`));
+  const handle =
+    (fn: (req: Request, res: Response) => Promise<void>) =>
+    (req: Request, res: Response): void => {
+      fn(req, res).catch((err: unknown) => refuse(res, err, onUnexpected));
+    };
+  const tokenOf = (req: Request): string => String(req.params.token ?? '');
+
+  router.get('/assets/fonts.css', (_req, res) => {
+    res.type('text/css').set('Cache-Control', 'public, max-age=86400').send(fontsCss());
+  });
+  router.use('/assets', express.static(BOOTSTRAP_ITALIA_DIST, { index: false, maxAge: '1d' }));
+  router.use('/assets', (_req, res) => void res.status(404).type('text/plain').send('not found'));
+
+  router.get(
+    '/session/:token',
+    handle(async (req, res) => {
+      const token = tokenOf(req);
+      send(res, 200, landingPage(await openSession(store, settings, token), token));
+    }),
+  );
+
+  router.post(
+    '/session/:token/pay',
+    handle(async (req, res) => {
+      const { redirectUrl } = await startSessionPayment(store, settings, tokenOf(req));
+      res.set(SECURITY_HEADERS).redirect(303, redirectUrl);
+    }),
+  );
+
+  router.get(
+    '/session/:token/done',
+    handle(async (req, res) => {
+      const target = await finishSession(store, settings, tokenOf(req), req.query.outcome);
+      res.set(SECURITY_HEADERS).redirect(303, target);
+    }),
+  );
+
+  router.get(
+    '/session/:token/avviso',
+    handle(async (req, res) => {
+      const token = tokenOf(req);
+      send(res, 200, noticePage(await printableNotice(store, settings, token), token));
+    }),
+  );
+
+  return router;
+}
