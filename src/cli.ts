@@ -12,7 +12,8 @@ import { createStore, type Store } from './db/store.ts';
 import { isDomainError } from './domain/errors.ts';
 import { startConnector } from './main.ts';
 import { seedDemo } from './app/seedDemo.ts';
-import { addClient, addEnte, addService, showPosition } from './app/admin.ts';
+import { addClient, addEnte, addService, setClientEndpoints, showPosition } from './app/admin.ts';
+import { nightlyJobs } from './app/nightly.ts';
 import { emulatorEndpoints, payNotice, type PaymentStep } from './emulator/index.ts';
 import { createEmulatorDb } from './emulator/db.ts';
 import { listNotifications, OUTBOX_STATUSES, replayNotification } from './app/callbacks/deadLetters.ts';
@@ -244,6 +245,41 @@ function buildCli(): Command {
       }
       const { payload: _payload, ...row } = result.message;
       process.stdout.write(`${JSON.stringify(row)}\n`);
+    });
+
+  client
+    .command('set')
+    .description("change a client's callback URL or return-URL allow-list")
+    .argument('<username>', 'the client')
+    .option('--callback-url <url>', 'its SOAP endpoint for callbacks')
+    .option('--no-callback-url', 'remove the callback URL (no callbacks)')
+    .option('--return-url <prefix...>', 'allowed return URL prefixes (replaces the list)', collect)
+    .action(async (username: string, opts: { callbackUrl?: string | false; returnUrl?: string[] }) => {
+      const callbackUrl = opts.callbackUrl === false ? null : opts.callbackUrl;
+      print(
+        await withStore((store) =>
+          setClientEndpoints(store, { username, callbackUrl, returnUrlPrefixes: opts.returnUrl }),
+        ),
+      );
+    });
+
+  const jobs = program.command('jobs').description('nightly jobs (each takes a DB lock)');
+  jobs
+    .command('run')
+    .description('run a nightly job now')
+    .argument('<job>', 'notifyExpiredNotices')
+    .option('--days <n>', 'report reservations older than n days (default PPAY_RESERVATION_MAX_DAYS)')
+    .action(async (job: string, opts: { days?: string }) => {
+      const result = await withStore((store, config) => {
+        const days = opts.days === undefined ? config.reservationMaxDays : Number(opts.days);
+        if (!Number.isInteger(days) || days < 1) throw new UsageError('--days must be a positive integer');
+        const found = nightlyJobs({ hour: config.nightlyHour, reservationMaxDays: days }).find(
+          (j) => j.name === job,
+        );
+        if (!found) throw new UsageError(`unknown job ${job}`);
+        return found.run(store, new Date());
+      });
+      print(result);
     });
 
   const position = program.command('position').description('debt positions');

@@ -38,6 +38,10 @@ export interface Config {
   readonly outboxPollMs: number;
   /** How long the connector waits for a gestionale's callback endpoint. */
   readonly callbackTimeoutMs: number;
+  /** Hour (0–23, Europe/Rome) after which the nightly jobs run. */
+  readonly nightlyHour: number;
+  /** Days after which a reserved, never activated multe notice is reported (notifyExpiredNotices). */
+  readonly reservationMaxDays: number;
 }
 
 /** Used only in development, so `npm start` works with no setup; production refuses it. */
@@ -79,6 +83,17 @@ const schema = z.object({
     .int('must be an integer')
     .min(100, 'must be at least 100')
     .default(40_000),
+  PPAY_NIGHTLY_HOUR: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be between 0 and 23')
+    .max(23, 'must be between 0 and 23')
+    .default(2),
+  PPAY_RESERVATION_MAX_DAYS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .default(30),
   PPAY_SESSION_TTL_MINUTES: z.coerce
     .number({ message: 'must be a number' })
     .int('must be an integer')
@@ -169,6 +184,8 @@ export function loadConfig(env: Env = process.env): Config {
     nodeUrl: v.PPAY_NODE_URL?.replace(/\/+$/, ''),
     nodeTimeoutMs: v.PPAY_NODE_TIMEOUT_MS,
     sessionTtlMinutes: v.PPAY_SESSION_TTL_MINUTES,
+    nightlyHour: v.PPAY_NIGHTLY_HOUR,
+    reservationMaxDays: v.PPAY_RESERVATION_MAX_DAYS,
     outboxMaxAttempts: v.PPAY_OUTBOX_MAX_ATTEMPTS,
     outboxBaseDelayMs: v.PPAY_OUTBOX_BASE_DELAY_MS,
     outboxPollMs: v.PPAY_OUTBOX_POLL_MS,

@@ -23,6 +23,7 @@ import { NodeClient } from './pagopa/nodeClient.ts';
 import { RptDispatcher } from './app/pagopa/rptSender.ts';
 import { runReceiptRecovery } from './app/pagopa/receiptRecovery.ts';
 import { CallbackWorker } from './app/callbacks/worker.ts';
+import { NightlyScheduler } from './app/nightly.ts';
 import { redirectSettingsFor, type RedirectSettings } from './app/gestionale/paymentSession.ts';
 import { citizenRouter } from './portal/citizen/router.ts';
 
@@ -140,6 +141,13 @@ export async function startConnector(config: Config): Promise<Connector> {
       onError: reportJobError('callback worker'),
     });
     callbacks.start(config.outboxPollMs);
+    const nightly = new NightlyScheduler(
+      store,
+      { hour: config.nightlyHour, reservationMaxDays: config.reservationMaxDays },
+      undefined,
+      (job, err) => reportJobError(`nightly job ${job}`)(err),
+    );
+    nightly.start();
     const node = nodeClientFor(server, config, store);
     redirect.access.attach(node, localUrlOf(server, config));
     if (node) {
@@ -153,6 +161,7 @@ export async function startConnector(config: Config): Promise<Connector> {
     const close = async () => {
       for (const timer of timers) clearInterval(timer);
       await rptSender.close();
+      await nightly.stop();
       await callbacks.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.destroy();

@@ -191,3 +191,29 @@ export async function showPosition(
   const events = history.flat().sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id - b.id);
   return { ...position, enteFiscalCode: ente.fiscalCode, serviceCode: service?.code ?? '', events };
 }
+
+export interface ClientEndpointsInput {
+  username: string;
+  /** A new callback URL; null removes it; undefined keeps the current one. */
+  callbackUrl?: string | null;
+  /** New return-URL prefixes (replacing the current list); undefined keeps the current ones. */
+  returnUrlPrefixes?: string[];
+}
+
+/** Changes where a client's callbacks go and which return URLs it may use. */
+export async function setClientEndpoints(store: Store, input: ClientEndpointsInput) {
+  const client = await store.clients.findByUsername(input.username);
+  if (!client) throw domainError('CLIENT_UNKNOWN', `no client ${input.username}`, { field: 'username' });
+  const callbackUrl =
+    input.callbackUrl === undefined
+      ? client.callbackUrl
+      : input.callbackUrl === null
+        ? null
+        : parseHttpUrl(input.callbackUrl, 'callbackUrl');
+  const returnUrlPrefixes =
+    input.returnUrlPrefixes === undefined
+      ? client.returnUrlPrefixes
+      : input.returnUrlPrefixes.map((u) => parseHttpUrl(u, 'returnUrlPrefixes'));
+  await store.clients.setEndpoints(client.id, { callbackUrl, returnUrlPrefixes });
+  return { username: client.username, callbackUrl, returnUrlPrefixes };
+}

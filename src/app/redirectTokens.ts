@@ -81,8 +81,11 @@ export function verifyRedirectToken(
   const [payloadPart, macPart, ...rest] = token.split('.');
   if (!payloadPart || !macPart || rest.length > 0) invalid('not two parts');
   if (!BASE64URL.test(payloadPart) || !BASE64URL.test(macPart)) invalid('not base64url');
-  const expected = macOf(secret, payloadPart);
-  const given = Buffer.from(macPart, 'base64url');
+  // Compared as text with the signature encoded afresh, not after decoding the given one: the
+  // decoder ignores a last character's padding bits, so a changed character could still decode
+  // to the right bytes. Only the canonical encoding passes.
+  const expected = Buffer.from(macOf(secret, payloadPart).toString('base64url'), 'utf8');
+  const given = Buffer.from(macPart, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) invalid('signature mismatch');
   const payload = parsePayload(payloadPart);
   const now = options.now ?? new Date();

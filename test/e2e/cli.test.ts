@@ -147,6 +147,47 @@ describe('ppay CLI (real processes, SQLite)', function () {
     expect(again.stderr).to.contain('CLIENT_DUPLICATE');
   });
 
+  it('client set changes the callback URL and return URLs, refusing a non-http URL', async () => {
+    const env = baseEnv(dataDir);
+    await ppay(['seed', '--demo'], env);
+    const set = await ppay(
+      [
+        'client',
+        'set',
+        'demo-gestionale',
+        '--callback-url',
+        'http://127.0.0.1:9/cb',
+        '--return-url',
+        'https://g.example/',
+      ],
+      env,
+    );
+    expect(set.code, set.stderr).to.equal(0);
+    expect(JSON.parse(set.stdout)).to.deep.equal({
+      username: 'demo-gestionale',
+      callbackUrl: 'http://127.0.0.1:9/cb',
+      returnUrlPrefixes: ['https://g.example/'],
+    });
+    const cleared = await ppay(['client', 'set', 'demo-gestionale', '--no-callback-url'], env);
+    expect(JSON.parse(cleared.stdout).callbackUrl).to.equal(null);
+    const bad = await ppay(['client', 'set', 'demo-gestionale', '--callback-url', 'ftp://x'], env);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.contain('INVALID_INPUT');
+    const unknown = await ppay(['client', 'set', 'nobody', '--no-callback-url'], env);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.contain('CLIENT_UNKNOWN');
+  });
+
+  it('jobs run notifyExpiredNotices reports under its lock and refuses an unknown job', async () => {
+    const env = baseEnv(dataDir);
+    await ppay(['seed', '--demo'], env);
+    const run = await ppay(['jobs', 'run', 'notifyExpiredNotices', '--days', '5'], env);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(JSON.parse(run.stdout)).to.include({ status: 'DONE', expired: 0, notifications: 0 });
+    const unknown = await ppay(['jobs', 'run', 'nope'], env);
+    expect(unknown.code).to.equal(1);
+  });
+
   it('ente add refuses a bad fiscal code with its error code and exit status 1', async () => {
     const env = baseEnv(dataDir);
     const demo = JSON.parse((await ppay(['seed', '--demo', '--json'], env)).stdout);

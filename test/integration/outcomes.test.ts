@@ -70,6 +70,22 @@ describe('redirect tokens', () => {
     }
   });
 
+  it('refuses a signature whose last character is changed, even to one that decodes the same', () => {
+    // 32 MAC bytes take 43 base64url characters: the last one's two low bits are padding, which
+    // the decoder ignores, so three of these changes decode to the right MAC.
+    const token = signRedirectToken(SECRET, payload);
+    const [body, mac] = token.split('.') as [string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const others = [...alphabet].filter((c) => c !== mac.at(-1));
+    expect(others).to.have.length(63);
+    for (const c of others) {
+      expectDomainError(
+        () => verifyRedirectToken(SECRET, `${body}.${mac.slice(0, -1)}${c}`),
+        'REDIRECT_TOKEN_INVALID',
+      );
+    }
+  });
+
   it('refuses an expired token unless the caller accepts expired ones (the way back from pagoPA)', () => {
     const token = signRedirectToken(SECRET, { ...payload, expiresAt: new Date(Date.now() - 1000) });
     expectDomainError(() => verifyRedirectToken(SECRET, token), 'REDIRECT_TOKEN_EXPIRED');
