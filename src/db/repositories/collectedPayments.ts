@@ -4,25 +4,11 @@
 // (paymentDateTime is local time as pagoPA writes it), or the day it was received when it has none.
 
 import type { Db } from '../knex.ts';
-import { toInt, toIntOrNull } from '../rows.ts';
-import type { ReceiptOutcome, ReceiptSource } from './receipts.ts';
+import { toInt } from '../rows.ts';
+import { toReceipt, type Receipt, type ReceiptRow } from './receipts.ts';
 
-export interface StoredReceiptRow {
-  id: number;
-  enteId: number;
-  iuv: string;
-  receiptId: string;
-  noticeNumber: string | null;
-  ccp: string | null;
-  source: ReceiptSource;
-  outcome: ReceiptOutcome;
-  amountCents: number;
-  paymentDateTime: string | null;
-  pspId: string | null;
-  document: string;
-  optionId: number | null;
-  receivedAt: string;
-}
+/** A stored receipt as the outcomes operations read it (the receipts repository's own shape). */
+export type StoredReceiptRow = Receipt;
 
 /** A positive receipt with the position it paid, as listPayments answers it. */
 export interface CollectedPayment {
@@ -46,24 +32,7 @@ export interface CollectedPaymentsQuery {
   offset: number;
 }
 
-interface ReceiptColumns {
-  id: number | string;
-  ente_id: number | string;
-  iuv: string;
-  receipt_id: string;
-  notice_number: string | null;
-  ccp: string | null;
-  source: ReceiptSource;
-  outcome: ReceiptOutcome;
-  amount_cents: number | string;
-  payment_date_time: string | null;
-  psp_id: string | null;
-  document: string;
-  option_id: number | string | null;
-  received_at: string;
-}
-
-interface CollectedRow extends ReceiptColumns {
+interface CollectedRow extends ReceiptRow {
   service_code: string;
   gestionale_position_id: string;
   installment: number | string;
@@ -71,41 +40,8 @@ interface CollectedRow extends ReceiptColumns {
   option_notice_number: string | null;
 }
 
-const RECEIPT_COLUMNS = [
-  'r.id',
-  'r.ente_id',
-  'r.iuv',
-  'r.receipt_id',
-  'r.notice_number',
-  'r.ccp',
-  'r.source',
-  'r.outcome',
-  'r.amount_cents',
-  'r.payment_date_time',
-  'r.psp_id',
-  'r.document',
-  'r.option_id',
-  'r.received_at',
-];
-
-function toReceiptRow(row: ReceiptColumns): StoredReceiptRow {
-  return {
-    id: toInt(row.id),
-    enteId: toInt(row.ente_id),
-    iuv: row.iuv,
-    receiptId: row.receipt_id,
-    noticeNumber: row.notice_number,
-    ccp: row.ccp,
-    source: row.source,
-    outcome: row.outcome,
-    amountCents: toInt(row.amount_cents),
-    paymentDateTime: row.payment_date_time,
-    pspId: row.psp_id,
-    document: row.document,
-    optionId: toIntOrNull(row.option_id),
-    receivedAt: row.received_at,
-  };
-}
+// Every receipt column, mapped by the receipts repository's own toReceipt.
+const RECEIPT_COLUMNS = ['r.*'];
 
 export function createCollectedPaymentsRepository(db: Db) {
   /** The receipts, the positions they paid and the scope, without paging or order. */
@@ -143,7 +79,7 @@ export function createCollectedPaymentsRepository(db: Db) {
       return {
         total: Number(count?.n ?? 0),
         payments: rows.map((row) => ({
-          receipt: toReceiptRow(row),
+          receipt: toReceipt(row),
           serviceCode: row.service_code,
           positionId: row.gestionale_position_id,
           installment: toInt(row.installment),
@@ -155,11 +91,11 @@ export function createCollectedPaymentsRepository(db: Db) {
 
     /** Every receipt of the ente with this receiptId (one per IUV at most), oldest first. */
     async findByReceiptId(enteId: number, receiptId: string): Promise<StoredReceiptRow[]> {
-      const rows: ReceiptColumns[] = await db('receipts as r')
+      const rows: ReceiptRow[] = await db('receipts as r')
         .where({ 'r.ente_id': enteId, 'r.receipt_id': receiptId })
         .orderBy('r.id')
         .select(...RECEIPT_COLUMNS);
-      return rows.map(toReceiptRow);
+      return rows.map(toReceipt);
     },
   };
 }

@@ -48,7 +48,7 @@ export interface Receipt {
   receivedAt: string;
 }
 
-interface ReceiptRow {
+export interface ReceiptRow {
   id: number | string;
   ente_id: number | string;
   iuv: string;
@@ -66,7 +66,7 @@ interface ReceiptRow {
   received_at: string;
 }
 
-function toReceipt(row: ReceiptRow): Receipt {
+export function toReceipt(row: ReceiptRow): Receipt {
   return {
     id: toInt(row.id),
     enteId: toInt(row.ente_id),
