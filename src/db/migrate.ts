@@ -13,6 +13,7 @@ import * as createGestionaleTables from './migrations/0009_create_gestionale_tab
 import * as addClientEndpoints from './migrations/0010_add_client_endpoints.ts';
 import * as addOutboxOrdering from './migrations/0011_add_outbox_ordering.ts';
 import * as createPaymentSessions from './migrations/0012_create_payment_sessions.ts';
+import * as addPaymentSessionNodeSession from './migrations/0013_add_payment_session_node_session.ts';
 
 /** A migration module exports only `up`: the schema moves forward, never back. */
 interface NamedMigration {
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0010_add_client_endpoints', migration: addClientEndpoints },
   { name: '0011_add_outbox_ordering', migration: addOutboxOrdering },
   { name: '0012_create_payment_sessions', migration: createPaymentSessions },
+  { name: '0013_add_payment_session_node_session', migration: addPaymentSessionNodeSession },
 ];
 
 function refuseRollback(): Promise<void> {

@@ -1,74 +1,10 @@
 // The `ppay` CLI and `start` as an operator runs them: real processes, a real SQLite file in a
 // temporary data folder, PORT=0, and /health over HTTP.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-const CLI = path.join(ROOT, 'src/cli.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function baseEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    PPAY_DATA_DIR: dataDir,
-    PORT: '0',
-  };
-  return { ...env, ...extra };
-}
-
-function ppay(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Starts `ppay start` and resolves with the URL it prints once it listens. */
-function startServer(
-  env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcessWithoutNullStreams; url: string; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, 'start'], { cwd: ROOT, env });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 15000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], output: () => out });
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}: ${out}`));
-    });
-  });
-}
-
-function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('close');
-    child.on('close', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
-}
+import { ppay, ppayEnv, startPpay, stopPpay } from '../support/ppayProcess.ts';
 
 describe('ppay CLI (real processes, SQLite)', function () {
   this.timeout(60000);
@@ -82,7 +18,7 @@ describe('ppay CLI (real processes, SQLite)', function () {
   });
 
   it('start migrates, seeds an empty development database, serves /health and stops on SIGTERM', async () => {
-    const { child, url, output } = await startServer(baseEnv(dataDir));
+    const { child, url, output } = await startPpay(ppayEnv(dataDir));
     try {
       expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(output()).to.contain('demo data');
@@ -91,12 +27,12 @@ describe('ppay CLI (real processes, SQLite)', function () {
       expect(await res.json()).to.deep.equal({ status: 'ok', db: { status: 'up', dialect: 'sqlite' } });
       expect(fs.existsSync(path.join(dataDir, 'ppay.sqlite'))).to.equal(true);
     } finally {
-      expect(await stop(child)).to.equal(0);
+      expect(await stopPpay(child)).to.equal(0);
     }
   });
 
   it('seed --demo --json prints the same demo data every time', async () => {
-    const env = baseEnv(dataDir);
+    const env = ppayEnv(dataDir);
     const first = await ppay(['seed', '--demo', '--json'], env);
     const second = await ppay(['seed', '--demo', '--json'], env);
     expect(first.code, first.stderr).to.equal(0);
@@ -115,7 +51,7 @@ describe('ppay CLI (real processes, SQLite)', function () {
   });
 
   it('position show prints a demo position with its options and history', async () => {
-    const env = baseEnv(dataDir);
+    const env = ppayEnv(dataDir);
     const demo = JSON.parse((await ppay(['seed', '--demo', '--json'], env)).stdout);
     const [first] = demo.positions;
     const shown = await ppay(['position', 'show', first.enteFiscalCode, first.noticeNumber], env);
@@ -127,7 +63,7 @@ describe('ppay CLI (real processes, SQLite)', function () {
   });
 
   it('client add prints generated credentials once and refuses a duplicate username', async () => {
-    const env = baseEnv(dataDir);
+    const env = ppayEnv(dataDir);
     const demo = JSON.parse((await ppay(['seed', '--demo', '--json'], env)).stdout);
     const args = [
       'client',
@@ -148,7 +84,7 @@ describe('ppay CLI (real processes, SQLite)', function () {
   });
 
   it('client set changes the callback URL and return URLs, refusing a non-http URL', async () => {
-    const env = baseEnv(dataDir);
+    const env = ppayEnv(dataDir);
     await ppay(['seed', '--demo'], env);
     const set = await ppay(
       [
@@ -179,7 +115,7 @@ describe('ppay CLI (real processes, SQLite)', function () {
   });
 
   it('jobs run notifyExpiredNotices reports under its lock and refuses an unknown job', async () => {
-    const env = baseEnv(dataDir);
+    const env = ppayEnv(dataDir);
     await ppay(['seed', '--demo'], env);
     const run = await ppay(['jobs', 'run', 'notifyExpiredNotices', '--days', '5'], env);
     expect(run.code, run.stderr).to.equal(0);
@@ -189,7 +125,7 @@ describe('ppay CLI (real processes, SQLite)', function () {
   });
 
   it('ente add refuses a bad fiscal code with its error code and exit status 1', async () => {
-    const env = baseEnv(dataDir);
+    const env = ppayEnv(dataDir);
     const demo = JSON.parse((await ppay(['seed', '--demo', '--json'], env)).stdout);
     const run = await ppay(
       [
@@ -209,18 +145,18 @@ describe('ppay CLI (real processes, SQLite)', function () {
   });
 
   it('stops start-up on an unknown DATABASE_URL scheme, naming the variable', async () => {
-    const run = await ppay(['start'], baseEnv(dataDir, { DATABASE_URL: 'mysql://root@127.0.0.1/test' }));
+    const run = await ppay(['start'], ppayEnv(dataDir, { DATABASE_URL: 'mysql://root@127.0.0.1/test' }));
     expect(run.code).to.equal(1);
     expect(run.stderr).to.contain('DATABASE_URL');
   });
 
   it('stops start-up in production without a secret, naming PPAY_SECRET, and refuses the demo seed there', async () => {
-    const run = await ppay(['start'], baseEnv(dataDir, { PPAY_ENV: 'production' }));
+    const run = await ppay(['start'], ppayEnv(dataDir, { PPAY_ENV: 'production' }));
     expect(run.code).to.equal(1);
     expect(run.stderr).to.contain('PPAY_SECRET');
     const seed = await ppay(
       ['seed', '--demo'],
-      baseEnv(dataDir, { PPAY_ENV: 'production', PPAY_SECRET: 'x'.repeat(40) }),
+      ppayEnv(dataDir, { PPAY_ENV: 'production', PPAY_SECRET: 'x'.repeat(40) }),
     );
     expect(seed.code).to.equal(1);
     expect(seed.stderr).to.contain('production');

@@ -2,7 +2,7 @@
 // restarted on the same data folder; the receipt the node retries is accepted and the position is
 // paid exactly once. Real processes (`ppay start`), a real SQLite file, a SOAP client built from
 // the official paForNode.wsdl when the shared spec is present (else from ours).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,44 +10,10 @@ import { expect } from 'chai';
 import * as soap from 'soap';
 import { createDb } from '../../src/db/knex.ts';
 import { SPEC_DIR, specAvailable } from '../support/officialSchemas.ts';
+import { ppayEnv, ROOT, startPpay, stopPpay } from '../support/ppayProcess.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-const CLI = path.join(ROOT, 'src/cli.ts');
 const EC = '01234567897';
 const CALLER = { idPA: EC, idBrokerPA: '12345678903', idStation: '12345678903_01' };
-
-function start(dataDir: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, 'start'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PPAY_DATA_DIR: dataDir, PORT: '0' },
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}: ${out}`));
-    });
-  });
-}
-
-function kill(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
 
 async function paForNode(url: string) {
   const wsdl = specAvailable()
@@ -65,12 +31,12 @@ describe('crash between get payment and send receipt (real processes, SIGKILL)',
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppay-crash-'));
   });
   after(async () => {
-    if (running && running.exitCode === null) await kill(running, 'SIGTERM');
+    if (running && running.exitCode === null) await stopPpay(running, 'SIGTERM');
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('accepts the retried receipt after a restart and pays the position exactly once', async () => {
-    const first = await start(dataDir);
+    const first = await startPpay(ppayEnv(dataDir));
     running = first.child;
     const db = createDb(`sqlite:${path.join(dataDir, 'ppay.sqlite')}`);
     try {
@@ -87,8 +53,8 @@ describe('crash between get payment and send receipt (real processes, SIGKILL)',
       const [payment] = await client.paGetPaymentAsync({ ...CALLER, qrCode, amount: '87.50' });
       expect(payment.outcome).to.equal('OK');
 
-      await kill(first.child, 'SIGKILL');
-      const second = await start(dataDir);
+      await stopPpay(first.child, 'SIGKILL');
+      const second = await startPpay(ppayEnv(dataDir));
       running = second.child;
 
       const transfer = payment.data.transferList.transfer;

@@ -7,8 +7,9 @@
 // the allow-list, a node that does not answer.
 
 import { expect } from 'chai';
-import { forEachDatabase } from '../support/db.ts';
+import { forEachDatabase, randomEnteFiscalCode } from '../support/db.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
+import { createPosition } from '../../src/app/positions.ts';
 import { addClient } from '../../src/app/admin.ts';
 import { NodeClient } from '../../src/pagopa/nodeClient.ts';
 import type { Store } from '../../src/db/store.ts';
@@ -35,6 +36,9 @@ import {
 } from './redirectSupport.ts';
 
 const CLIENT = { username: 'redirect-gestionale', password: 'redirect-gestionale-password' };
+const LEGACY_CLIENT = { username: 'redirect-legacy', password: 'redirect-legacy-password' };
+/** A second station of the demo broker, on the legacy dialect (SANP 2.x): model 1 RPT payments. */
+const LEGACY_STATION = '12345678903_09';
 
 type Obj = Record<string, unknown>;
 
@@ -300,6 +304,127 @@ forEachDatabase('redirect models: Asincrona and Sincrona through the emulated ch
         returnUrl: returnUrl('esito'),
       });
       expectKo(unknown, 'PPAY_POSITION_UNKNOWN');
+    });
+  });
+
+  describe('Asincrona on a legacy station (model 1 RPT)', () => {
+    let legacyClient: GestionaleClient;
+    let fiscalCode: string;
+    const positionId = 'LEGACY-TARI-0001';
+
+    before(async () => {
+      const broker = await ctx.store.brokers.getByFiscalCode(demo.broker.fiscalCode);
+      const station = await ctx.store.stations.create({
+        stationId: LEGACY_STATION,
+        brokerId: broker!.id,
+        password: 'LegacyStation9',
+        dialect: 'legacy',
+      });
+      const iban = demo.enti[0]!.iban!;
+      fiscalCode = randomEnteFiscalCode();
+      const ente = await ctx.store.enti.create({
+        fiscalCode,
+        name: 'Comune legacy',
+        stationId: station.id,
+        segregationCode: '01',
+        iban,
+      });
+      await ctx.store.services.create({
+        enteId: ente.id,
+        code: 'TARI',
+        description: 'Tassa rifiuti',
+        category: '9/0101101IM/',
+        iban,
+      });
+      await createPosition(ctx.store, {
+        enteFiscalCode: fiscalCode,
+        serviceCode: 'TARI',
+        draft: {
+          positionId,
+          description: 'TARI 2026',
+          debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Mario Rossi' },
+          options: [
+            {
+              installment: 0,
+              amountCents: 5000,
+              dueDate: '2027-01-31',
+              transfers: [{ amountCents: 5000, iban, category: '9/0101101IM/' }],
+            },
+          ],
+        },
+        actor: 'mocha',
+        cause: 'redirect e2e, legacy station',
+      });
+      await addClient(ctx.store, {
+        ...LEGACY_CLIENT,
+        name: 'gestionale of the legacy ente',
+        enti: [fiscalCode],
+        services: [],
+        models: ['async'],
+        returnUrlPrefixes: [`${gestionale.url}/pratiche`],
+      });
+      legacyClient = await gestionaleClient(server, LEGACY_CLIENT);
+      // As `ppay emulator station <id> --redirect-url`: the node sends the citizen back to the connector.
+      await server.edb.stations.update(LEGACY_STATION, { redirectUrl: `${server.url}/pay/rpt/return` });
+    });
+
+    it("pays with an RPT and comes back through the station's redirect URL to the gestionale", async () => {
+      const answer = await legacyClient.call('createPaymentSession', {
+        enteFiscalCode: fiscalCode,
+        positionId,
+        returnUrl: returnUrl(`esito?pratica=${positionId}`),
+        cancelUrl: returnUrl('annullata'),
+      });
+      expectOk(answer);
+      const sessionId = answer.sessionId as string;
+      const sessionUrl = answer.sessionUrl as string;
+      const landing = await hop(sessionUrl);
+      expect(landing.status).to.equal(200);
+      expect(landing.text).to.include('>Paga online</button>');
+
+      const pay = await postForm(`${sessionUrl}/pay`);
+      expect(pay.status, pay.text).to.equal(303);
+      expect(pay.location).to.match(new RegExp(`^${server.url}/emulator/checkout/`));
+      const stored = await ctx.store.paymentSessions.get(sessionId);
+      const idSession = decodeURIComponent(pay.location!.slice(pay.location!.lastIndexOf('/') + 1));
+      expect(stored).to.include({ status: 'STARTED', nodeSessionId: idSession });
+
+      const paid = await payOnCheckout(pay.location!);
+      expect(paid.status, paid.text).to.equal(303);
+      const rptReturn = new URL(paid.location!);
+      expect(`${rptReturn.origin}${rptReturn.pathname}`).to.equal(`${server.url}/pay/rpt/return`);
+      expect(rptReturn.searchParams.get('idDominio')).to.equal(fiscalCode);
+      expect(rptReturn.searchParams.get('idSession')).to.equal(idSession);
+      expect(rptReturn.searchParams.get('esito')).to.equal('OK');
+
+      const toDone = await hop(paid.location!);
+      expect(toDone.status, toDone.text).to.equal(303);
+      expect(toDone.location).to.equal(`${sessionUrl}/done?outcome=OK`);
+      const done = await hop(toDone.location!);
+      expect(done.status).to.equal(303);
+      const back = new URL(done.location!);
+      expect(`${back.origin}${back.pathname}`).to.equal(returnUrl('esito'));
+      expect(back.searchParams.get('pratica')).to.equal(positionId);
+      expect(back.searchParams.get('outcome')).to.equal('OK');
+      expect(back.searchParams.get('sessionId')).to.equal(sessionId);
+      expect((await fetch(done.location!)).status).to.equal(200);
+      expect((await ctx.store.paymentSessions.get(sessionId))!.status).to.equal('COMPLETED');
+
+      const status = await legacyClient.call('getPaymentStatus', { enteFiscalCode: fiscalCode, positionId });
+      expectOk(status);
+      expect(status.positionStatus).to.equal('PAID');
+    });
+
+    it('answers 400 in Italian for an idSession no payment session started', async () => {
+      for (const query of [
+        '?idDominio=01234567897&idSession=rpt-unknown&esito=OK',
+        '?esito=OK',
+        `?idDominio=01234567897&idSession=${encodeURIComponent('x'.repeat(200))}&esito=ERROR`,
+      ]) {
+        const page = await hop(`${server.url}/pay/rpt/return${query}`);
+        expect(page.status, query).to.equal(400);
+        expect(page.text).to.include('Pagamento non riconosciuto');
+      }
     });
   });
 

@@ -232,7 +232,8 @@ export async function startSessionPayment(
       const why = result.status === 'unavailable' ? result.reason : (result.fault?.faultCode ?? 'refused');
       throw domainError('NODE_UNAVAILABLE', `the pagoPA node could not open the payment: ${why}`, {});
     }
-    await store.paymentSessions.setCheckoutUrl(session.id, result.url);
+    const nodeSessionId = 'nodeSessionId' in result ? result.nodeSessionId : null;
+    await store.paymentSessions.setCheckoutUrl(session.id, result.url, nodeSessionId);
     return { redirectUrl: result.url };
   } catch (err) {
     await releaseNonce(store, session, isDomainError(err) ? err.code : 'unexpected error');
@@ -273,6 +274,37 @@ export async function finishSession(
   });
   const target = outcome === 'CANCEL' ? (session.cancelUrl ?? session.returnUrl) : session.returnUrl;
   return withOutcome(target, { outcome, sessionId: session.id, noticeNumber: session.noticeNumber });
+}
+
+/**
+ * Model 1 (legacy station): the node sent the citizen to the station's redirect URL with its
+ * `idDominio`, `idSession` and `esito`. Answers the session's own `/done` URL (which settles the
+ * outcome from the option's status), with OK for esito OK and ERROR otherwise.
+ * REDIRECT_TOKEN_INVALID when no session started a payment with this idSession, or idDominio is
+ * not its ente's.
+ */
+export async function rptReturnTarget(
+  store: Store,
+  settings: RedirectSettings,
+  query: { idDominio?: unknown; idSession?: unknown; esito?: unknown },
+): Promise<string> {
+  const idSession = typeof query.idSession === 'string' ? query.idSession : '';
+  const unknown = () =>
+    domainError('REDIRECT_TOKEN_INVALID', 'no payment session for this idSession', { reason: 'unknown' });
+  if (!idSession || idSession.length > 128) throw unknown();
+  const session = await store.paymentSessions.findByNodeSession(idSession);
+  if (!session) throw unknown();
+  if (typeof query.idDominio === 'string' && query.idDominio !== '') {
+    const ente = await store.enti.getById(session.enteId);
+    if (ente?.fiscalCode !== query.idDominio) throw unknown();
+  }
+  const token = signRedirectToken(settings.secret, {
+    sessionId: session.id,
+    expiresAt: new Date(session.expiresAt),
+    nonce: session.nonce,
+  });
+  const done = `${settings.access.connectorUrl()}/pay/session/${token}/done`;
+  return withOutcome(done, { outcome: query.esito === 'OK' ? 'OK' : 'ERROR' });
 }
 
 /** What the printable notice (avviso) shows, with the pagoPA QR payload as text. */

@@ -59,6 +59,8 @@ export type RptPaymentResult =
       url: string;
       /** identificativoCarrello, or null for a single nodoInviaRPT. */
       cartId: string | null;
+      /** The node's idSession for this payment (sent back to the station's redirect URL), if the URL shows it. */
+      nodeSessionId: string | null;
       multiBeneficiary: boolean;
       rpts: RptSent[];
       attempts: Payment[];
@@ -293,6 +295,30 @@ async function failAll(store: Store, attempts: Payment[], cause: string, actor: 
 }
 
 /**
+ * The node's idSession in the URL nodoInviaRPT / nodoInviaCarrelloRPT answered: its `idSession`
+ * query parameter when it has one (pagoPA's WISP pages), else the last path segment (the emulated
+ * node's `/emulator/checkout/<idSession>`). The node sends the same idSession to the station's
+ * redirect URL when the citizen is done.
+ */
+export function nodeSessionIdOf(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  const query = parsed.searchParams.get('idSession');
+  if (query) return query;
+  const last = parsed.pathname.split('/').filter(Boolean).pop();
+  if (!last) return null;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Model 1 with RPTs: builds and records the RPTs, sends them (one RPT, a cart, or the two RPTs of a
  * multi-beneficiary notice) and returns the node's URL. The RTs arrive later through paaInviaRT.
  */
@@ -356,7 +382,15 @@ export async function startRptPayment(
     const failed = await failAll(store, attempts, `model 1: the node refused the RPTs (${code})`, actor);
     return { status: 'refused', fault: answer.fault, attempts: failed };
   }
-  return { status: 'redirect', url: answer.url, cartId, multiBeneficiary: multi, rpts, attempts };
+  return {
+    status: 'redirect',
+    url: answer.url,
+    cartId,
+    nodeSessionId: nodeSessionIdOf(answer.url),
+    multiBeneficiary: multi,
+    rpts,
+    attempts,
+  };
 }
 
 export type CheckoutPaymentResult =

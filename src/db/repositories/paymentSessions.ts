@@ -31,6 +31,8 @@ export interface PaymentSession extends NewPaymentSession {
   status: PaymentSessionStatus;
   usedAt: string | null;
   checkoutUrl: string | null;
+  /** Model 1: the node's idSession of the RPT payment (what the station's redirect URL receives). */
+  nodeSessionId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -51,6 +53,7 @@ interface SessionRow {
   expires_at: string;
   used_at: string | null;
   checkout_url: string | null;
+  node_session_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -72,6 +75,7 @@ function toSession(row: SessionRow): PaymentSession {
     expiresAt: row.expires_at,
     usedAt: row.used_at,
     checkoutUrl: row.checkout_url,
+    nodeSessionId: row.node_session_id ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -172,14 +176,30 @@ export function createPaymentSessionsRepository(db: Db, clock: Clock) {
      * answer or refused): the citizen may try again with the same link.
      */
     release(id: string, ctx: ChangeContext): Promise<boolean> {
-      return move(id, ['STARTED'], 'OPEN', { used_at: null, checkout_url: null }, ctx);
+      return move(id, ['STARTED'], 'OPEN', { used_at: null, checkout_url: null, node_session_id: null }, ctx);
     },
 
-    /** Records where the node sent the citizen (diagnostics; the session stays STARTED). */
-    async setCheckoutUrl(id: string, checkoutUrl: string): Promise<void> {
+    /**
+     * Records where the node sent the citizen (the session stays STARTED) and, for a model 1 payment,
+     * the node's idSession, by which the station's redirect URL finds the session again.
+     */
+    async setCheckoutUrl(
+      id: string,
+      checkoutUrl: string,
+      nodeSessionId: string | null = null,
+    ): Promise<void> {
       await db('payment_sessions')
         .where({ id })
-        .update({ checkout_url: checkoutUrl, updated_at: isoNow(clock) });
+        .update({ checkout_url: checkoutUrl, node_session_id: nodeSessionId, updated_at: isoNow(clock) });
+    },
+
+    /** The session whose model 1 payment the node knows by this idSession (the latest, if several). */
+    async findByNodeSession(nodeSessionId: string): Promise<PaymentSession | null> {
+      const row = await db<SessionRow>('payment_sessions')
+        .where({ node_session_id: nodeSessionId })
+        .orderBy('created_at', 'desc')
+        .first();
+      return row ? toSession(row) : null;
     },
 
     /** The citizen came back from pagoPA: STARTED → COMPLETED / CANCELLED / FAILED. */

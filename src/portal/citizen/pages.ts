@@ -125,3 +125,11 @@ export function messagePage(title: string, message: string, heading?: string): s
       <p>Se il problema persiste, torna al servizio dell'ente e avvia di nuovo il pagamento.</p>`,
   });
 }
+
+/** Back from pagoPA (model 1) with an idSession no payment session of ours started. */
+export function unknownRptReturnPage(): string {
+  return messagePage(
+    'Pagamento non riconosciuto',
+    "Non è stato possibile collegare il ritorno da pagoPA a un pagamento avviato da questo servizio. Se hai completato il pagamento, l'ente riceverà comunque la ricevuta.",
+  );
+}

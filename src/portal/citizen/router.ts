@@ -3,6 +3,8 @@
 //   POST /pay/session/:token/pay      consumes the token's nonce, opens the payment, 303 to pagoPA
 //   GET  /pay/session/:token/done     back from pagoPA: 303 to the gestionale's return URL + outcome
 //   GET  /pay/session/:token/avviso   the printable notice (QR payload as text)
+//   GET  /pay/rpt/return              a legacy station's redirect URL after a model 1 (RPT) payment:
+//                                     the node's idSession names the session, 303 to its /done
 //   GET  /pay/assets/...              Bootstrap Italia's CSS, fonts and icons, served locally
 // Refusals are pages with their HTTP status: 400 invalid or tampered link, 410 expired, 409 used or
 // not payable, 503 node unavailable. The token sits in the URL, so no page sends a Referer.
@@ -17,11 +19,12 @@ import {
   finishSession,
   openSession,
   printableNotice,
+  rptReturnTarget,
   startSessionPayment,
   type RedirectSettings,
 } from '../../app/gestionale/paymentSession.ts';
 import { fontsCss } from './html.ts';
-import { blockedReason, landingPage, messagePage, noticePage } from './pages.ts';
+import { blockedReason, landingPage, messagePage, noticePage, unknownRptReturnPage } from './pages.ts';
 
 const BOOTSTRAP_ITALIA_DIST = path.join(
   path.dirname(createRequire(import.meta.url).resolve('bootstrap-italia/package.json')),
@@ -144,6 +147,19 @@ export function citizenRouter(
     handle(async (req, res) => {
       const target = await finishSession(store, settings, tokenOf(req), req.query.outcome);
       res.set(SECURITY_HEADERS).redirect(303, target);
+    }),
+  );
+
+  router.get(
+    '/rpt/return',
+    handle(async (req, res) => {
+      try {
+        const target = await rptReturnTarget(store, settings, req.query);
+        res.set(SECURITY_HEADERS).redirect(303, target);
+      } catch (err) {
+        if (!isDomainError(err, 'REDIRECT_TOKEN_INVALID')) throw err;
+        send(res, 400, unknownRptReturnPage());
+      }
     }),
   );
 
