@@ -27,7 +27,11 @@ import { readEnvelope } from '../../src/soap/envelope.ts';
 import { parseUntrusted, schemaFor, schemaSetFor } from '../../src/xml/schema.ts';
 import { payNotice, type PaymentStep } from '../../src/emulator/index.ts';
 import { createEmulatorDb } from '../../src/emulator/db.ts';
-import { startLegacyServer, type LegacyServer } from '../integration/pagopaLegacySupport.ts';
+import {
+  createLegacyEnte,
+  startLegacyServer,
+  type LegacyServer,
+} from '../integration/pagopaLegacySupport.ts';
 
 const STATION = '12345678903_01';
 /** A second station of the demo broker, on the legacy dialect (SANP 2.x). */
@@ -355,28 +359,11 @@ forEachDatabase('pagoPA end to end: connector + emulator (current and legacy mod
   let legacyEc: Promise<string> | undefined;
   function legacyEnte(): Promise<string> {
     legacyEc ??= (async () => {
-      const broker = await ctx.store.brokers.getByFiscalCode(demo.broker.fiscalCode);
-      const station = await ctx.store.stations.create({
+      const fiscalCode = await createLegacyEnte(ctx.store, {
+        brokerFiscalCode: demo.broker.fiscalCode,
         stationId: LEGACY_STATION,
-        brokerId: broker!.id,
-        password: 'LegacyStation9',
-        dialect: 'legacy',
-      });
-      const iban = demo.enti[0]!.iban!;
-      const fiscalCode = randomEnteFiscalCode();
-      const ente = await ctx.store.enti.create({
-        fiscalCode,
-        name: 'Comune legacy',
-        stationId: station.id,
-        segregationCode: '01',
-        iban,
-      });
-      await ctx.store.services.create({
-        enteId: ente.id,
-        code: 'TARI',
-        description: 'Tassa rifiuti',
-        category: '9/0101101IM/',
-        iban,
+        iban: demo.enti[0]!.iban!,
+        fiscalCode: randomEnteFiscalCode(),
       });
       await legacy.edb.stations.update(LEGACY_STATION, { redirectUrl: LEGACY_RETURN_URL });
       return fiscalCode;

@@ -6,6 +6,7 @@
 // of two → checkout → both PAID. Refusals: tampered, expired and reused links, return URLs outside
 // the allow-list, a node that does not answer.
 
+import { createLegacyEnte } from '../integration/pagopaLegacySupport.ts';
 import { expect } from 'chai';
 import { forEachDatabase, randomEnteFiscalCode } from '../support/db.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
@@ -313,28 +314,12 @@ forEachDatabase('redirect models: Asincrona and Sincrona through the emulated ch
     const positionId = 'LEGACY-TARI-0001';
 
     before(async () => {
-      const broker = await ctx.store.brokers.getByFiscalCode(demo.broker.fiscalCode);
-      const station = await ctx.store.stations.create({
-        stationId: LEGACY_STATION,
-        brokerId: broker!.id,
-        password: 'LegacyStation9',
-        dialect: 'legacy',
-      });
       const iban = demo.enti[0]!.iban!;
-      fiscalCode = randomEnteFiscalCode();
-      const ente = await ctx.store.enti.create({
-        fiscalCode,
-        name: 'Comune legacy',
-        stationId: station.id,
-        segregationCode: '01',
+      fiscalCode = await createLegacyEnte(ctx.store, {
+        brokerFiscalCode: demo.broker.fiscalCode,
+        stationId: LEGACY_STATION,
         iban,
-      });
-      await ctx.store.services.create({
-        enteId: ente.id,
-        code: 'TARI',
-        description: 'Tassa rifiuti',
-        category: '9/0101101IM/',
-        iban,
+        fiscalCode: randomEnteFiscalCode(),
       });
       await createPosition(ctx.store, {
         enteFiscalCode: fiscalCode,

@@ -241,3 +241,36 @@ export function newCcp(prefix = 'CCP'): string {
   ccpCounter += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${ccpCounter}`.slice(0, 35);
 }
+
+/**
+ * A legacy (SANP 2.x) EC beside the demo data: a second station of the demo broker on the legacy
+ * dialect, an ente on it (segregation code 01, the first demo ente's IBAN) with a TARI service.
+ * Returns the new ente's fiscal code.
+ */
+export async function createLegacyEnte(
+  store: DbContext['store'],
+  opts: { brokerFiscalCode: string; stationId: string; iban: string; fiscalCode: string },
+): Promise<string> {
+  const broker = await store.brokers.getByFiscalCode(opts.brokerFiscalCode);
+  const station = await store.stations.create({
+    stationId: opts.stationId,
+    brokerId: broker!.id,
+    password: 'LegacyStation9',
+    dialect: 'legacy',
+  });
+  const ente = await store.enti.create({
+    fiscalCode: opts.fiscalCode,
+    name: 'Comune legacy',
+    stationId: station.id,
+    segregationCode: '01',
+    iban: opts.iban,
+  });
+  await store.services.create({
+    enteId: ente.id,
+    code: 'TARI',
+    description: 'Tassa rifiuti',
+    category: '9/0101101IM/',
+    iban: opts.iban,
+  });
+  return opts.fiscalCode;
+}
