@@ -63,6 +63,12 @@ export const ERROR_CODES = [
   'REDIRECT_TOKEN_INVALID',
   'REDIRECT_TOKEN_EXPIRED',
   'REDIRECT_TOKEN_USED',
+  // appended by signed XML files (enveloped XML-DSig checked against a pinned certificate)
+  'SIGNATURE_INVALID',
+  // appended by reconciliation (flows, bank statements, anomalies)
+  'FLOW_UNKNOWN',
+  'ANOMALY_UNKNOWN',
+  'STATEMENT_ENTE_MISMATCH',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,10 +1,12 @@
 // notifyReconciliation (gestionale-callback.xsd): a reporting flow was reconciled or got anomalies.
 // The reconciliation use case queues the row (topic NOTIFY_RECONCILIATION) with a
 // ReconciliationNotification payload: the whole flow (pt:ctFlow) with its lines and anomalies.
+// flowElement / bankCreditElement / anomalyElement build the pt:ctFlow family for every writer
+// (this callback and the nightly reconciliation report), so the two never drift apart.
 
 import { el, leaf, type XmlNode } from '../../xml/build.ts';
 import type { OperationDescription } from '../../soap/manifest.ts';
-import { group, requestElement, type NotificationHead } from './callbackXml.ts';
+import { requestElement, type NotificationHead } from './callbackXml.ts';
 
 export const NOTIFY_RECONCILIATION = 'notifyReconciliation';
 
@@ -38,6 +40,15 @@ export interface ReconciliationAnomaly {
   expectedAmountCents?: number | null;
 }
 
+/** A treasury credit (pt:ctBankCredit): the one that settled a flow, or one naming no known flow. */
+export interface ReconciliationBankCredit {
+  valueDate: string;
+  amountCents: number;
+  trn?: string | null;
+  remittanceInformation?: string | null;
+  statementId?: string | null;
+}
+
 export interface ReconciliationFlow {
   flowId: string;
   flowDateTime: string;
@@ -48,13 +59,7 @@ export interface ReconciliationFlow {
   paymentCount: number;
   totalAmountCents: number;
   status: 'PENDING' | 'RECONCILED' | 'ANOMALY';
-  bankCredit?: {
-    valueDate: string;
-    amountCents: number;
-    trn?: string | null;
-    remittanceInformation?: string | null;
-    statementId?: string | null;
-  } | null;
+  bankCredit?: ReconciliationBankCredit | null;
   anomalyCount: number;
   line: ReconciliationLine[];
   anomaly: ReconciliationAnomaly[];
@@ -84,7 +89,8 @@ function lineElement(line: ReconciliationLine): XmlNode {
   );
 }
 
-function anomalyElement(a: ReconciliationAnomaly): XmlNode {
+/** A pt:ctAnomaly element. */
+export function anomalyElement(a: ReconciliationAnomaly): XmlNode {
   return el(
     'anomaly',
     null,
@@ -103,40 +109,48 @@ function anomalyElement(a: ReconciliationAnomaly): XmlNode {
   );
 }
 
+/** A pt:ctBankCredit element under the given name (bankCredit in a flow, unmatchedCredit in a report). */
+export function bankCreditElement(name: string, credit: ReconciliationBankCredit): XmlNode {
+  return el(
+    name,
+    null,
+    leaf('valueDate', credit.valueDate),
+    leaf('amountCents', credit.amountCents),
+    leaf('trn', credit.trn),
+    leaf('remittanceInformation', credit.remittanceInformation),
+    leaf('statementId', credit.statementId),
+  );
+}
+
+/** The flow element (pt:ctFlow): summary, bank credit, lines, then anomalies, in schema order. */
+export function flowElement(flow: ReconciliationFlow): XmlNode {
+  return el(
+    'flow',
+    null,
+    leaf('flowId', flow.flowId),
+    leaf('flowDateTime', flow.flowDateTime),
+    leaf('pspId', flow.pspId),
+    leaf('pspName', flow.pspName),
+    leaf('trn', flow.trn),
+    leaf('settlementDate', flow.settlementDate),
+    leaf('paymentCount', flow.paymentCount),
+    leaf('totalAmountCents', flow.totalAmountCents),
+    leaf('status', flow.status),
+    flow.bankCredit ? bankCreditElement('bankCredit', flow.bankCredit) : null,
+    leaf('anomalyCount', flow.anomalyCount),
+    ...flow.line.map(lineElement),
+    ...flow.anomaly.map(anomalyElement),
+  );
+}
+
 export function buildNotifyReconciliation(
   operation: OperationDescription,
   notificationId: string,
   n: ReconciliationNotification,
 ): XmlNode {
-  const { flow } = n;
-  const credit = flow.bankCredit;
   return requestElement(
     operation,
     { notificationId, eventDateTime: n.eventDateTime, enteFiscalCode: n.enteFiscalCode },
-    el(
-      'flow',
-      null,
-      leaf('flowId', flow.flowId),
-      leaf('flowDateTime', flow.flowDateTime),
-      leaf('pspId', flow.pspId),
-      leaf('pspName', flow.pspName),
-      leaf('trn', flow.trn),
-      leaf('settlementDate', flow.settlementDate),
-      leaf('paymentCount', flow.paymentCount),
-      leaf('totalAmountCents', flow.totalAmountCents),
-      leaf('status', flow.status),
-      group(
-        'bankCredit',
-        credit,
-        leaf('valueDate', credit?.valueDate),
-        leaf('amountCents', credit?.amountCents),
-        leaf('trn', credit?.trn),
-        leaf('remittanceInformation', credit?.remittanceInformation),
-        leaf('statementId', credit?.statementId),
-      ),
-      leaf('anomalyCount', flow.anomalyCount),
-      ...flow.line.map(lineElement),
-      ...flow.anomaly.map(anomalyElement),
-    ),
+    flowElement(n.flow),
   );
 }
