@@ -14,6 +14,7 @@ import * as addClientEndpoints from './migrations/0010_add_client_endpoints.ts';
 import * as addOutboxOrdering from './migrations/0011_add_outbox_ordering.ts';
 import * as createPaymentSessions from './migrations/0012_create_payment_sessions.ts';
 import * as addPaymentSessionNodeSession from './migrations/0013_add_payment_session_node_session.ts';
+import * as createEmulatorFlowTables from './migrations/0014_create_emulator_flow_tables.ts';
 
 /** A migration module exports only `up`: the schema moves forward, never back. */
 interface NamedMigration {
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0011_add_outbox_ordering', migration: addOutboxOrdering },
   { name: '0012_create_payment_sessions', migration: createPaymentSessions },
   { name: '0013_add_payment_session_node_session', migration: addPaymentSessionNodeSession },
+  { name: '0014_create_emulator_flow_tables', migration: createEmulatorFlowTables },
 ];
 
 function refuseRollback(): Promise<void> {

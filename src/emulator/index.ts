@@ -7,12 +7,20 @@ import type { Store } from '../db/store.ts';
 import { mountSoapServices } from '../soap/server.ts';
 import { checkoutRouter } from './checkout.ts';
 import { createEmulatorDb } from './db.ts';
-import { NO_FLOWS, type FlowSource } from './flows.ts';
+import { storedFlows, type FlowSource } from './flows.ts';
 import { nodeBindings } from './node/bindings.ts';
 import { originOf, rememberRequestInfo } from './node/requestInfo.ts';
 import { indexPage } from './pages.ts';
 
 export { payNotice, type PayNoticeOptions, type PayNoticeResult, type PaymentStep } from './psp.ts';
+export {
+  reviseFlow,
+  settleDay,
+  type FlowFaults,
+  type FlowSummary,
+  type RevisedFlow,
+  type SettleDayResult,
+} from './settle.ts';
 
 export interface EmulatorOptions {
   store: Store;
@@ -21,6 +29,7 @@ export interface EmulatorOptions {
   publicUrl?: string | undefined;
   /** Base URL of the connector's EC endpoints; else the local address of the server itself. */
   connectorUrl?: string | undefined;
+  /** Where the node's reporting flows come from; by default those settle.ts produced. */
   flows?: FlowSource;
 }
 
@@ -46,7 +55,7 @@ export async function mountEmulator(app: Express, options: EmulatorOptions): Pro
   await mountSoapServices(app, {
     store: options.store,
     maxBodyBytes: options.maxBodyBytes,
-    bindings: nodeBindings({ store: options.store, edb, flows: options.flows ?? NO_FLOWS }),
+    bindings: nodeBindings({ store: options.store, edb, flows: options.flows ?? storedFlows(options.store) }),
   });
   app.use(
     '/emulator',
