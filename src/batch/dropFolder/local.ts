@@ -1,0 +1,187 @@
+// The default drop folder: local folders (`<dataDir>/sftp/<ente fiscal code>/in|processing|done|
+// rejected|out`, DESIGN §10) that the gestionale reaches through a real SSH server. Claims are
+// rename(2) calls within one file system, so of two instances racing for a file exactly one wins.
+
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { domainError } from '../../domain/errors.ts';
+import {
+  claimIntegrity,
+  DigestCache,
+  sortIncoming,
+  type InEntry,
+  type IncomingReader,
+} from './completion.ts';
+import {
+  existsFile,
+  isNotFound,
+  readTextIfPresent,
+  renameIfPresent,
+  sha256OfFile,
+  writeFileAtomically,
+} from './localFiles.ts';
+import {
+  assertInputName,
+  assertPlainName,
+  claimedNameOf,
+  newClaimId,
+  parseClaimedName,
+  reasonNameOf,
+  sidecarNameOf,
+} from './names.ts';
+import {
+  DEFAULT_COMPLETION,
+  DROP_FOLDER_DIRS,
+  type Claim,
+  type ClaimOutcome,
+  type CompletionSettings,
+  type DropFolder,
+  type DropFolderDir,
+  type Incoming,
+} from './port.ts';
+
+export interface LocalDropFolderOptions extends Partial<CompletionSettings> {
+  /** The ente's folder, holding in/ processing/ done/ rejected/ out/. */
+  root: string;
+}
+
+/** One entry of a folder with its size and modification time; null when it vanished meanwhile. */
+async function entryOf(folder: string, name: string): Promise<InEntry | null> {
+  try {
+    const stats = await lstat(path.join(folder, name));
+    return { name, size: stats.size, modifiedMs: stats.mtimeMs, regular: stats.isFile() };
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+export class LocalDropFolder implements DropFolder {
+  readonly location: string;
+  private readonly root: string;
+  private readonly settings: CompletionSettings;
+  private readonly digests = new DigestCache();
+
+  constructor(options: LocalDropFolderOptions) {
+    this.root = path.resolve(options.root);
+    this.location = this.root;
+    this.settings = {
+      settleMs: options.settleMs ?? DEFAULT_COMPLETION.settleMs,
+      requireSidecar: options.requireSidecar ?? DEFAULT_COMPLETION.requireSidecar,
+    };
+  }
+
+  /** The absolute path of a folder of the layout, or of a file in it. */
+  pathOf(dir: DropFolderDir, name?: string): string {
+    return name === undefined ? path.join(this.root, dir) : path.join(this.root, dir, name);
+  }
+
+  async ensureLayout(): Promise<void> {
+    for (const dir of DROP_FOLDER_DIRS) await mkdir(this.pathOf(dir), { recursive: true });
+  }
+
+  async listIncoming(): Promise<Incoming> {
+    const folder = this.pathOf('in');
+    const entries: InEntry[] = [];
+    for (const name of await readdir(folder)) {
+      const entry = await entryOf(folder, name);
+      if (entry) entries.push(entry);
+    }
+    this.digests.keepOnly(entries);
+    return sortIncoming(entries, this.reader(), this.settings, Date.now());
+  }
+
+  private reader(): IncomingReader {
+    const folder = this.pathOf('in');
+    return {
+      digest: async (entry) => {
+        const cached = this.digests.get(entry);
+        if (cached) return cached;
+        try {
+          const sha256 = await sha256OfFile(path.join(folder, entry.name));
+          this.digests.set(entry, sha256);
+          return sha256;
+        } catch (err) {
+          if (isNotFound(err)) return null;
+          throw err;
+        }
+      },
+      readSidecar: (entry) => readTextIfPresent(path.join(folder, entry.name)),
+    };
+  }
+
+  async claim(name: string): Promise<Claim | null> {
+    assertInputName(name);
+    const claimedName = claimedNameOf(newClaimId(new Date()), name);
+    const taken = await renameIfPresent(this.pathOf('in', name), this.pathOf('processing', claimedName));
+    if (!taken) return null;
+    // Only the winner of the file moves its sidecar, so the sidecar cannot race.
+    await renameIfPresent(
+      this.pathOf('in', sidecarNameOf(name)),
+      this.pathOf('processing', sidecarNameOf(claimedName)),
+    );
+    return this.describe(claimedName);
+  }
+
+  /** The claim of a data file in processing/, its digest computed from the content. */
+  private async describe(claimedName: string): Promise<Claim> {
+    const parsed = parseClaimedName(claimedName);
+    if (!parsed) throw domainError('INVALID_INPUT', 'not a claimed file name', { claimedName });
+    const localPath = this.pathOf('processing', claimedName);
+    const size = (await lstat(localPath)).size;
+    const sha256 = await sha256OfFile(localPath);
+    const sidecarText = await readTextIfPresent(this.pathOf('processing', sidecarNameOf(claimedName)));
+    return {
+      ...parsed,
+      claimedName,
+      localPath,
+      size,
+      sha256,
+      ...claimIntegrity(sidecarText, parsed.name, sha256),
+    };
+  }
+
+  open(claim: Claim): Readable {
+    return createReadStream(claim.localPath);
+  }
+
+  async finish(claim: Claim, outcome: ClaimOutcome, reason?: string): Promise<void> {
+    const { claimedName } = claim;
+    const processing = this.pathOf('processing', claimedName);
+    const target = this.pathOf(outcome, claimedName);
+    if (!(await existsFile(processing))) {
+      if (await existsFile(target)) return;
+      throw domainError('INVALID_INPUT', 'the claim is not in processing/', { claimedName, outcome });
+    }
+    // The data file moves last: while it is in processing/ the claim counts as unfinished.
+    if (reason !== undefined)
+      await writeFileAtomically(this.pathOf(outcome, reasonNameOf(claimedName)), `${reason}\n`);
+    await renameIfPresent(
+      this.pathOf('processing', sidecarNameOf(claimedName)),
+      this.pathOf(outcome, sidecarNameOf(claimedName)),
+    );
+    await renameIfPresent(processing, target);
+  }
+
+  async writeOut(name: string, content: string | Buffer | Readable): Promise<void> {
+    assertPlainName(name);
+    await writeFileAtomically(this.pathOf('out', name), content);
+  }
+
+  async listProcessing(): Promise<Claim[]> {
+    const claims: Claim[] = [];
+    for (const name of (await readdir(this.pathOf('processing'))).sort()) {
+      if (!parseClaimedName(name)) continue;
+      try {
+        claims.push(await this.describe(name));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return claims;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,101 @@
+// File names in a drop folder: which names are inputs, uploads in progress or sidecars, and the
+// unique names claims get in processing/ (`<claimId>.<original name>`, the claim time readable in it).
+
+import { randomBytes } from 'node:crypto';
+import { domainError } from '../../domain/errors.ts';
+
+export const SIDECAR_SUFFIX = '.sha256';
+/** `.part` is our convention; `.filepart` is WinSCP's default for resumable uploads. */
+const IN_PROGRESS_SUFFIXES = ['.part', '.filepart'];
+export const REASON_SUFFIX = '.reason.txt';
+
+const MAX_NAME_BYTES = 255;
+
+/** Throws INVALID_INPUT unless `name` is a single path segment (no folder, no `..`, no NUL). */
+export function assertPlainName(name: string): void {
+  const plain =
+    name.length > 0 &&
+    Buffer.byteLength(name) <= MAX_NAME_BYTES &&
+    name !== '.' &&
+    name !== '..' &&
+    !name.includes('\0') &&
+    !/[/\\]/.test(name);
+  if (!plain) throw domainError('INVALID_INPUT', 'a drop-folder file name must be a plain name', { name });
+}
+
+/** Dot files are other tools' temporary files (rsync's `.name.XXXXXX`, editors): never inputs. */
+export function isHiddenName(name: string): boolean {
+  return name.startsWith('.');
+}
+
+export function isInProgressName(name: string): boolean {
+  return IN_PROGRESS_SUFFIXES.some((suffix) => name.endsWith(suffix));
+}
+
+export function isSidecarName(name: string): boolean {
+  return name.endsWith(SIDECAR_SUFFIX) && name.length > SIDECAR_SUFFIX.length;
+}
+
+export function sidecarNameOf(name: string): string {
+  return `${name}${SIDECAR_SUFFIX}`;
+}
+
+/** The data file a sidecar name belongs to. */
+export function fileNameOfSidecar(sidecarName: string): string {
+  return sidecarName.slice(0, -SIDECAR_SUFFIX.length);
+}
+
+/** A name that can be claimed: an input, not a sidecar, an upload in progress or a dot file. */
+export function isInputName(name: string): boolean {
+  return !isHiddenName(name) && !isInProgressName(name) && !isSidecarName(name);
+}
+
+/** Throws INVALID_INPUT unless `name` is a plain name that may be claimed from in/. */
+export function assertInputName(name: string): void {
+  assertPlainName(name);
+  if (!isInputName(name)) {
+    throw domainError('INVALID_INPUT', 'only complete input files can be claimed, not sidecars or uploads', {
+      name,
+    });
+  }
+}
+
+/** `out/<name>` is written as `<name>.<random>.part` first; the random part keeps two writers apart. */
+export function partNameOf(name: string): string {
+  return `${name}.${randomBytes(4).toString('hex')}.part`;
+}
+
+export function reasonNameOf(claimedName: string): string {
+  return `${claimedName}${REASON_SUFFIX}`;
+}
+
+// 20250131T020304123Z-1a2b3c4d: UTC time to the millisecond, then 32 random bits.
+const CLAIM_ID = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[0-9a-f]{8}$/;
+
+export function newClaimId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '');
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+export function claimedNameOf(claimId: string, name: string): string {
+  return `${claimId}.${name}`;
+}
+
+export interface ClaimedName {
+  claimId: string;
+  claimedAt: Date;
+  name: string;
+}
+
+/** Splits a data file name found in processing/; null for anything else (sidecars included). */
+export function parseClaimedName(claimedName: string): ClaimedName | null {
+  const dot = claimedName.indexOf('.');
+  if (dot < 0) return null;
+  const claimId = claimedName.slice(0, dot);
+  const name = claimedName.slice(dot + 1);
+  const m = CLAIM_ID.exec(claimId);
+  if (!m || !isInputName(name)) return null;
+  const [, y, mo, d, h, mi, s, ms] = m;
+  const claimedAt = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+  return { claimId, claimedAt, name };
+}
