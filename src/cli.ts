@@ -13,11 +13,25 @@ import { isDomainError } from './domain/errors.ts';
 import { startConnector } from './main.ts';
 import { seedDemo } from './app/seedDemo.ts';
 import { addClient, addEnte, addService, setClientEndpoints, showPosition } from './app/admin.ts';
-import { nightlyJobs } from './app/nightly.ts';
+import { jobCatalogueFor } from './batch/jobs.ts';
+import { describeJobs, jobStatuses, runJobNow } from './batch/scheduler.ts';
+import { SCHEDULED_JOB_NAMES } from './batch/schedule.ts';
 import { emulatorEndpoints, payNotice, type PaymentStep } from './emulator/index.ts';
 import { createEmulatorDb } from './emulator/db.ts';
+import { reviseFlow, settleDay } from './emulator/settle.ts';
+import { describeRevision, describeSettlement } from './emulator/settleReport.ts';
+import { romeDate } from './pagopa/time.ts';
 import { listNotifications, OUTBOX_STATUSES, replayNotification } from './app/callbacks/deadLetters.ts';
 import type { OutboxStatus } from './db/repositories/outbox.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NodeClient } from './pagopa/nodeClient.ts';
+import { reconcile } from './app/reconciliation/reconcile.ts';
+import { importStatement } from './app/reconciliation/importStatement.ts';
+import { findAnomalies, resolveAnomaly } from './app/reconciliation/anomalies.ts';
+import { describeAnomaly, describeReconciliation } from './app/reconciliation/summary.ts';
+import { describeExport, exportReconciliationReports } from './app/reconciliation/exportReport.ts';
+import { describeImportReport, runImportCommand, type ImportCommandOptions } from './batch/importer/command.ts';
 
 const MODELS = ['base', 'multe', 'async', 'sync'] as const;
 
@@ -263,23 +277,71 @@ function buildCli(): Command {
       );
     });
 
-  const jobs = program.command('jobs').description('nightly jobs (each takes a DB lock)');
+  const jobs = program
+    .command('jobs')
+    .description('scheduled jobs: nightly jobs and exports (PPAY_JOB_SCHEDULE; each run takes a DB lock)');
+  jobs
+    .command('list')
+    .description('each job with its schedule, last run and outcome, and next run (Europe/Rome)')
+    .option('--json', 'print the list as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const statuses = await withStore((store, config) =>
+        jobStatuses(
+          store,
+          jobCatalogueFor(config, () => null),
+          config.jobSchedule,
+        ),
+      );
+      if (opts.json) print(statuses);
+      else process.stdout.write(describeJobs(statuses));
+    });
   jobs
     .command('run')
-    .description('run a nightly job now')
-    .argument('<job>', 'notifyExpiredNotices')
-    .option('--days <n>', 'report reservations older than n days (default PPAY_RESERVATION_MAX_DAYS)')
-    .action(async (job: string, opts: { days?: string }) => {
+    .description('run a job now, outside its schedule (recorded as a manual run)')
+    .argument('<job>', SCHEDULED_JOB_NAMES.join(' | '))
+    .option(
+      '--days <n>',
+      'notifyExpiredNotices: reservations older than n days (default PPAY_RESERVATION_MAX_DAYS)',
+    )
+    .option(
+      '--date <YYYY-MM-DD>',
+      'paymentsExport, expiredNoticesExport: the day to export (default: yesterday)',
+    )
+    .action(async (job: string, opts: { days?: string; date?: string }) => {
+      if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) {
+        throw new UsageError('--date must be YYYY-MM-DD');
+      }
       const result = await withStore((store, config) => {
         const days = opts.days === undefined ? config.reservationMaxDays : Number(opts.days);
         if (!Number.isInteger(days) || days < 1) throw new UsageError('--days must be a positive integer');
-        const found = nightlyJobs({ hour: config.nightlyHour, reservationMaxDays: days }).find(
-          (j) => j.name === job,
-        );
-        if (!found) throw new UsageError(`unknown job ${job}`);
-        return found.run(store, new Date());
+        // reconcile asks the node: PPAY_NODE_URL, else the emulator of the running connector.
+        const node = () => {
+          const baseUrl = config.nodeUrl ?? (config.emulator ? `${defaultServerUrl(config)}/emulator` : null);
+          return baseUrl ? new NodeClient({ baseUrl, timeoutMs: config.nodeTimeoutMs, store }) : null;
+        };
+        const catalogue = jobCatalogueFor(config, node, { reservationMaxDays: days, exportDate: opts.date });
+        const found = catalogue.find((j) => j.name === job);
+        if (!found) throw new UsageError(`unknown job ${job} (jobs: ${SCHEDULED_JOB_NAMES.join(', ')})`);
+        return runJobNow(store, found);
       });
       print(result);
+    });
+
+  program
+    .command('import')
+    .description('import the complete files of the drop folders once (finishing killed imports first), or one --file')
+    .option('--ente <cf>', 'only the drop folder of this ente (required with --file)')
+    .option('--file <path>', 'import this file through the ente drop folder (its outcome lands in out/)')
+    .option('--format <name>', 'with --file: the format, instead of detecting it from the name or first row')
+    .option('--service <code>', 'with --file: the service of a list that names none (PiemontePay)')
+    .option('--expect-count <n>', 'with --file: control total, the number of positions')
+    .option('--expect-total-cents <c>', 'with --file: control total, the sum of the amounts')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: ImportCommandOptions & { json?: boolean }) => {
+      const report = await withStore((store, config) => runImportCommand(store, config, opts));
+      if (opts.json) print(report);
+      else process.stdout.write(describeImportReport(report));
+      if (report.failures.length > 0) process.exitCode = 1;
     });
 
   const position = program.command('position').description('debt positions');
@@ -289,6 +351,104 @@ function buildCli(): Command {
     .argument('<noticeNumber>', '18-digit notice number')
     .action(async (enteFiscalCode: string, noticeNumber: string) => {
       print(await withStore((store) => showPosition(store, enteFiscalCode, noticeNumber)));
+    });
+
+  const reconcileCommand = program
+    .command('reconcile')
+    .description('fetch new reporting flows, import treasury statements, match and report anomalies')
+    .option('--date <YYYY-MM-DD>', 'the day to judge by (default: today, Europe/Rome)')
+    .option('--ente <cf>', 'only this ente')
+    .option('--json', 'print the whole result as JSON')
+    .action(async (opts: { date?: string; ente?: string; json?: boolean }) => {
+      if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) {
+        throw new UsageError('--date must be YYYY-MM-DD');
+      }
+      const result = await withStore((store, config) => {
+        // The node: PPAY_NODE_URL, else the emulator of the running connector.
+        const baseUrl = config.nodeUrl ?? (config.emulator ? `${defaultServerUrl(config)}/emulator` : null);
+        const node = baseUrl ? new NodeClient({ baseUrl, timeoutMs: config.nodeTimeoutMs, store }) : null;
+        return reconcile({
+          store,
+          node,
+          dataDir: config.dataDir,
+          date: opts.date,
+          enteFiscalCode: opts.ente,
+          thresholds: { receiptFlowDays: config.receiptFlowDays, flowCreditDays: config.flowCreditDays },
+          actor: 'ppay-cli',
+        });
+      });
+      if (opts.json) print(result);
+      else process.stdout.write(describeReconciliation(result));
+      if (result.status === 'locked') process.exitCode = 1;
+    });
+  reconcileCommand
+    .command('export')
+    .description(
+      "write each ente's reconciliation report of a day (XML, signed when configured, and CSV) into <data>/sftp/<ente>/out/",
+    )
+    .option('--date <YYYY-MM-DD>', 'the day the report covers (default: yesterday, Europe/Rome)')
+    .option('--ente <cf>', 'only this ente')
+    .option('--json', 'print the whole result as JSON')
+    .action(async (_opts: unknown, command: Command) => {
+      // The same options of `reconcile` take the values first: read both levels.
+      const opts = command.optsWithGlobals<{ date?: string; ente?: string; json?: boolean }>();
+      if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) {
+        throw new UsageError('--date must be YYYY-MM-DD');
+      }
+      const result = await withStore((store, config) =>
+        exportReconciliationReports({
+          store,
+          dataDir: config.dataDir,
+          date: opts.date,
+          enteFiscalCode: opts.ente,
+          signing: config.exportSigning ?? null,
+        }),
+      );
+      if (opts.json) print(result);
+      else process.stdout.write(describeExport(result));
+      if (result.status === 'locked') process.exitCode = 1;
+    });
+
+  const anomalies = program
+    .command('anomalies')
+    .description('reconciliation anomalies: without a subcommand, list the open ones')
+    .option('--ente <cf>', 'only this ente')
+    .option('--all', 'resolved ones too')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { ente?: string; all?: boolean; json?: boolean }) => {
+      const rows = await withStore((store) =>
+        findAnomalies(store, { enteFiscalCode: opts.ente, all: opts.all }),
+      );
+      for (const row of rows)
+        process.stdout.write(`${opts.json ? JSON.stringify(row) : describeAnomaly(row)}\n`);
+    });
+  anomalies
+    .command('resolve')
+    .description('resolve an open anomaly by hand (it stays resolved)')
+    .argument('<id>', 'the anomaly id (#id in the list)')
+    .requiredOption('--note <text>', 'why it is resolved')
+    .action(async (id: string, opts: { note: string }) => {
+      if (!/^\d+$/.test(id)) throw new UsageError('the anomaly id is a number');
+      const resolved = await withStore((store) => resolveAnomaly(store, Number(id), opts.note, 'ppay-cli'));
+      process.stdout.write(`${describeAnomaly(resolved)}\n`);
+    });
+
+  const statementCommand = program.command('statement').description('treasury bank statements');
+  statementCommand
+    .command('import')
+    .description('import a camt.053 (.xml) or cash journal (.csv) statement of an ente')
+    .argument('<file>', 'the statement file')
+    .requiredOption('--ente <cf>', 'fiscal code of the ente whose account it is')
+    .action(async (file: string, opts: { ente: string }) => {
+      const content = await readFile(file);
+      const result = await withStore((store) =>
+        importStatement(
+          store,
+          { enteFiscalCode: opts.ente, fileName: path.basename(file), content },
+          { actor: 'ppay-cli' },
+        ),
+      );
+      print(result);
     });
 
   const emulator = program
@@ -338,6 +498,33 @@ function buildCli(): Command {
         }
       },
     );
+
+  emulator
+    .command('settle')
+    .description(
+      "the PSPs close a day: reporting flows per PSP and ente, and each ente's bank statement (camt.053 + CSV) in its treasury folder",
+    )
+    .option('--date <YYYY-MM-DD>', 'the operating day (default: today in Europe/Rome)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { date?: string; json?: boolean }) => {
+      const result = await withStore((store, config) =>
+        settleDay({ store, dataDir: config.dataDir, date: opts.date ?? romeDate(new Date()) }),
+      );
+      if (opts.json) print(result);
+      else process.stdout.write(`${describeSettlement(result)}\n`);
+      if (result.status === 'locked') process.exitCode = 1;
+    });
+
+  emulator
+    .command('revise-flow')
+    .description('a PSP sends a corrected revision of a flow (same id and TRN, later dataOraFlusso)')
+    .argument('<flowId>', 'identificativoFlusso, e.g. 2026-11-27BCITITMM-1')
+    .option('--json', 'print the revised flow as JSON (with its XML)')
+    .action(async (flowId: string, opts: { json?: boolean }) => {
+      const revised = await withStore((store) => reviseFlow({ store, flowId }));
+      if (opts.json) print(revised);
+      else process.stdout.write(`${describeRevision(revised)}\n`);
+    });
 
   emulator
     .command('station')

@@ -2,9 +2,13 @@
 // Invalid settings stop start-up with a report that names every offending variable
 // (README "Configuration" has the table of all of them).
 
+import { readFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { domainError } from './domain/errors.ts';
+import type { SigningKey } from './xml/signing.ts';
+import { resolveJobSchedule, type JobSchedule } from './batch/schedule.ts';
 
 export type Environment = 'development' | 'production';
 
@@ -40,8 +44,26 @@ export interface Config {
   readonly callbackTimeoutMs: number;
   /** Hour (0–23, Europe/Rome) after which the nightly jobs run. */
   readonly nightlyHour: number;
+  /** Each scheduled job's cron (Europe/Rome) or null when off: PPAY_JOB_SCHEDULE over the defaults. */
+  readonly jobSchedule: JobSchedule;
   /** Days after which a reserved, never activated multe notice is reported (notifyExpiredNotices). */
   readonly reservationMaxDays: number;
+  /** Days after its payment date after which a paid receipt in no reporting flow is RECEIPT_WITHOUT_FLOW. */
+  readonly receiptFlowDays: number;
+  /** Days after its settlement date after which a flow without bank credit is FLOW_WITHOUT_CREDIT. */
+  readonly flowCreditDays: number;
+  /** Signs the nightly reconciliation exports (PEM key + certificate); unset: exports are not signed. */
+  readonly exportSigning: SigningKey | undefined;
+  /** How often `ppay start` looks for files in the drop folders (0: no importer in `ppay start`). */
+  readonly importPollMs: number;
+  /** A drop-folder file without `.sha256` sidecar is taken once unmodified for this long. */
+  readonly importSettleMs: number;
+  /** When true, a drop-folder file is never taken without a matching `.sha256` sidecar. */
+  readonly importRequireSidecar: boolean;
+  /** Input lines per import transaction. */
+  readonly importBatchRows: number;
+  /** An import whose instance sent no heartbeat for this long is taken over by another one. */
+  readonly importLeaseMs: number;
 }
 
 /** Used only in development, so `npm start` works with no setup; production refuses it. */
@@ -89,11 +111,24 @@ const schema = z.object({
     .min(0, 'must be between 0 and 23')
     .max(23, 'must be between 0 and 23')
     .default(2),
+  PPAY_JOB_SCHEDULE: z.string().optional(),
   PPAY_RESERVATION_MAX_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be an integer')
     .min(1, 'must be at least 1')
     .default(30),
+  PPAY_RECEIPT_FLOW_DAYS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be between 0 and 365')
+    .max(365, 'must be between 0 and 365')
+    .default(3),
+  PPAY_FLOW_CREDIT_DAYS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be between 0 and 365')
+    .max(365, 'must be between 0 and 365')
+    .default(2),
   PPAY_SESSION_TTL_MINUTES: z.coerce
     .number({ message: 'must be a number' })
     .int('must be an integer')
@@ -120,6 +155,30 @@ const schema = z.object({
     .int('must be an integer')
     .min(100, 'must be at least 100')
     .default(10_000),
+  PPAY_EXPORT_SIGNING_KEY: z.string().min(1).optional(),
+  PPAY_EXPORT_SIGNING_CERT: z.string().min(1).optional(),
+  PPAY_IMPORT_POLL_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be 0 (off) or more')
+    .default(30_000),
+  PPAY_IMPORT_SETTLE_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be at least 0')
+    .default(60_000),
+  PPAY_IMPORT_REQUIRE_SIDECAR: booleanFlag.default(false),
+  PPAY_IMPORT_BATCH_ROWS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be between 1 and 5000')
+    .max(5000, 'must be between 1 and 5000')
+    .default(500),
+  PPAY_IMPORT_LEASE_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1000, 'must be at least 1000')
+    .default(60_000),
   PPAY_MESSAGE_LOG_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be an integer')
@@ -170,6 +229,8 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const dataDir = path.resolve(v.PPAY_DATA_DIR);
+  const exportSigning = readExportSigning(v.PPAY_EXPORT_SIGNING_KEY, v.PPAY_EXPORT_SIGNING_CERT);
+  const jobSchedule = resolveJobSchedule(v.PPAY_JOB_SCHEDULE, v.PPAY_NIGHTLY_HOUR);
   return Object.freeze({
     env: v.PPAY_ENV,
     host: v.HOST,
@@ -185,10 +246,72 @@ export function loadConfig(env: Env = process.env): Config {
     nodeTimeoutMs: v.PPAY_NODE_TIMEOUT_MS,
     sessionTtlMinutes: v.PPAY_SESSION_TTL_MINUTES,
     nightlyHour: v.PPAY_NIGHTLY_HOUR,
+    jobSchedule,
     reservationMaxDays: v.PPAY_RESERVATION_MAX_DAYS,
+    receiptFlowDays: v.PPAY_RECEIPT_FLOW_DAYS,
+    flowCreditDays: v.PPAY_FLOW_CREDIT_DAYS,
     outboxMaxAttempts: v.PPAY_OUTBOX_MAX_ATTEMPTS,
     outboxBaseDelayMs: v.PPAY_OUTBOX_BASE_DELAY_MS,
     outboxPollMs: v.PPAY_OUTBOX_POLL_MS,
     callbackTimeoutMs: v.PPAY_CALLBACK_TIMEOUT_MS,
+    exportSigning,
+    importPollMs: v.PPAY_IMPORT_POLL_MS,
+    importSettleMs: v.PPAY_IMPORT_SETTLE_MS,
+    importRequireSidecar: v.PPAY_IMPORT_REQUIRE_SIDECAR,
+    importBatchRows: v.PPAY_IMPORT_BATCH_ROWS,
+    importLeaseMs: v.PPAY_IMPORT_LEASE_MS,
   });
+}
+
+function signingProblem(variables: string[], problem: string): never {
+  throw domainError('CONFIG_INVALID', `invalid configuration:\n  ${variables.join(', ')}: ${problem}`, {
+    variables,
+  });
+}
+
+function readPem(variable: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    return signingProblem([variable], `cannot read ${file} (${reason})`);
+  }
+}
+
+/**
+ * The export signing pair, read once at start-up: both files or neither, a PEM private key and the
+ * PEM certificate of its public key, so a bad setting stops start-up instead of the nightly export.
+ */
+function readExportSigning(
+  keyFile: string | undefined,
+  certFile: string | undefined,
+): SigningKey | undefined {
+  if (keyFile === undefined && certFile === undefined) return undefined;
+  if (keyFile === undefined) {
+    return signingProblem(['PPAY_EXPORT_SIGNING_KEY'], 'is required when PPAY_EXPORT_SIGNING_CERT is set');
+  }
+  if (certFile === undefined) {
+    return signingProblem(['PPAY_EXPORT_SIGNING_CERT'], 'is required when PPAY_EXPORT_SIGNING_KEY is set');
+  }
+  const privateKeyPem = readPem('PPAY_EXPORT_SIGNING_KEY', keyFile);
+  const certificatePem = readPem('PPAY_EXPORT_SIGNING_CERT', certFile);
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(createPrivateKey(privateKeyPem));
+  } catch {
+    return signingProblem(['PPAY_EXPORT_SIGNING_KEY'], `${keyFile} is not an unencrypted PEM private key`);
+  }
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certificatePem);
+  } catch {
+    return signingProblem(['PPAY_EXPORT_SIGNING_CERT'], `${certFile} is not a PEM X.509 certificate`);
+  }
+  if (!publicKey.equals(certificate.publicKey)) {
+    return signingProblem(
+      ['PPAY_EXPORT_SIGNING_KEY', 'PPAY_EXPORT_SIGNING_CERT'],
+      'the private key does not belong to the certificate',
+    );
+  }
+  return { privateKeyPem, certificatePem };
 }

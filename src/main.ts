@@ -3,7 +3,8 @@
 // listening, with its real URL (PORT=0 picks a free port) and a close() that releases everything.
 // Once the address is known it connects the pagoPA node client (the embedded emulator unless
 // PPAY_NODE_URL says otherwise) to the model 3 RPT sender and the receipt recovery job. The
-// callback worker delivers the outbox to gestionali while the connector runs.
+// callback worker delivers the outbox to gestionali while the connector runs, and the job scheduler
+// runs the nightly jobs and exports on their PPAY_JOB_SCHEDULE slots (src/batch/scheduler.ts).
 
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -23,9 +24,11 @@ import { NodeClient } from './pagopa/nodeClient.ts';
 import { RptDispatcher } from './app/pagopa/rptSender.ts';
 import { runReceiptRecovery } from './app/pagopa/receiptRecovery.ts';
 import { CallbackWorker } from './app/callbacks/worker.ts';
-import { NightlyScheduler } from './app/nightly.ts';
+import { JobScheduler } from './batch/scheduler.ts';
+import { jobCatalogueFor } from './batch/jobs.ts';
 import { redirectSettingsFor, type RedirectSettings } from './app/gestionale/paymentSession.ts';
 import { citizenRouter } from './portal/citizen/router.ts';
+import { ImportWorker } from './batch/importer/worker.ts';
 
 /** The SOAP message log is trimmed to PPAY_MESSAGE_LOG_DAYS at start and then every six hours. */
 const PURGE_INTERVAL_MS = 6 * 3600 * 1000;
@@ -141,14 +144,24 @@ export async function startConnector(config: Config): Promise<Connector> {
       onError: reportJobError('callback worker'),
     });
     callbacks.start(config.outboxPollMs);
-    const nightly = new NightlyScheduler(
-      store,
-      { hour: config.nightlyHour, reservationMaxDays: config.reservationMaxDays },
-      undefined,
-      (job, err) => reportJobError(`nightly job ${job}`)(err),
-    );
-    nightly.start();
     const node = nodeClientFor(server, config, store);
+    const nightly = new JobScheduler({
+      store,
+      jobs: jobCatalogueFor(config, () => node),
+      schedule: config.jobSchedule,
+      onError: (job, err) => reportJobError(`scheduled job ${job}`)(err),
+    });
+    nightly.start();
+    // The drop-folder importer: a pass every PPAY_IMPORT_POLL_MS (0 leaves it to `ppay import`).
+    const importer = new ImportWorker({
+      store,
+      dataDir: config.dataDir,
+      completion: { settleMs: config.importSettleMs, requireSidecar: config.importRequireSidecar },
+      batchRows: config.importBatchRows,
+      leaseMs: config.importLeaseMs,
+      onError: (message) => reportJobError('importer')(message),
+    });
+    if (config.importPollMs > 0) importer.start(config.importPollMs);
     redirect.access.attach(node, localUrlOf(server, config));
     if (node) {
       rptSender.attach(node);
@@ -162,6 +175,7 @@ export async function startConnector(config: Config): Promise<Connector> {
       for (const timer of timers) clearInterval(timer);
       await rptSender.close();
       await nightly.stop();
+      await importer.close();
       await callbacks.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.destroy();

@@ -9,7 +9,7 @@ import type { Store } from '../db/store.ts';
 import type { IntegrationModel } from '../db/repositories/clients.ts';
 import type { Service } from '../db/repositories/services.ts';
 import type { StoredEvent } from '../db/repositories/events.ts';
-import type { StoredPosition } from '../db/repositories/positions.ts';
+import type { StoredOption, StoredPosition } from '../db/repositories/positions.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
 import { requireEnte } from './positions.ts';
 
@@ -167,7 +167,16 @@ export async function addClient(store: Store, input: AddClientInput): Promise<Cr
   };
 }
 
-export interface PositionView extends StoredPosition {
+/** An option as `position show` prints it: once reported, the flow (and its TRN) that reports it. */
+export interface OptionView extends StoredOption {
+  /** identificativoFlusso of the latest flow whose line matched this option; null until reported. */
+  flowId: string | null;
+  /** The flow's TRN (identificativoUnivocoRegolamento); null until reported. */
+  trn: string | null;
+}
+
+export interface PositionView extends Omit<StoredPosition, 'options'> {
+  options: OptionView[];
   enteFiscalCode: string;
   serviceCode: string;
   events: StoredEvent[];
@@ -189,7 +198,12 @@ export async function showPosition(
     ...position.options.map((o) => store.events.listFor('payment_option', o.id)),
   ]);
   const events = history.flat().sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id - b.id);
-  return { ...position, enteFiscalCode: ente.fiscalCode, serviceCode: service?.code ?? '', events };
+  const links = await store.reconciliationFlows.linksOfOptions(position.options.map((o) => o.id));
+  const options = position.options.map((o) => {
+    const link = links.find((l) => l.optionId === o.id);
+    return { ...o, flowId: link?.flowId ?? null, trn: link?.trn ?? null };
+  });
+  return { ...position, options, enteFiscalCode: ente.fiscalCode, serviceCode: service?.code ?? '', events };
 }
 
 export interface ClientEndpointsInput {

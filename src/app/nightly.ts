@@ -1,16 +1,34 @@
 // Nightly jobs (DESIGN §6: each takes a DB job lock, so several instances never do the work twice).
-// The scheduler ticks every few minutes and runs a job once per Italian calendar day, at or after
-// the configured hour; a missed night (process down) runs at the next tick after the hour.
+// When they run is src/batch/scheduler.ts's business (a cron per job from PPAY_JOB_SCHEDULE, each
+// slot run once across instances); src/batch/jobs.ts adds the nightly exports to this list.
 
 import type { Store } from '../db/store.ts';
-import { romeDate, romeDateTime } from '../pagopa/time.ts';
+import { romeDate } from '../pagopa/time.ts';
 import { reportExpiredReservations } from './gestionale/expiredReservations.ts';
+import { reconcile } from './reconciliation/reconcile.ts';
+import type { FlowNodePort } from './reconciliation/fetchFlows.ts';
+import { dayBefore, exportReconciliationReports } from './reconciliation/exportReport.ts';
+import type { SigningKey } from '../xml/signing.ts';
+
+/** What the nightly reconciliation needs besides the store. */
+export interface ReconciliationSettings {
+  /** PPAY_DATA_DIR: the treasury folders are <dataDir>/treasury/<ente>/in/. */
+  dataDir: string;
+  receiptFlowDays: number;
+  flowCreditDays: number;
+  /** The pagoPA node, asked at run time (the client exists only once the server listens). */
+  node: () => FlowNodePort | null;
+  /** PPAY_EXPORT_SIGNING_KEY / _CERT: signs the nightly reconciliation exports when set. */
+  exportSigning?: SigningKey | null;
+}
 
 export interface NightlySettings {
-  /** Hour (0–23, Europe/Rome) after which the day's run happens. */
-  hour: number;
+  /** Unused: kept so existing callers compile; the schedule is PPAY_JOB_SCHEDULE (src/batch/schedule.ts). */
+  hour?: number;
   /** Reserved multe notices older than this many days are reported (notifyExpiredNotices). */
   reservationMaxDays: number;
+  /** Without it, the reconcile job only matches what is already stored. */
+  reconciliation?: ReconciliationSettings;
 }
 
 export interface NightlyJob {
@@ -25,53 +43,37 @@ export function nightlyJobs(settings: NightlySettings): NightlyJob[] {
       run: (store, now) =>
         reportExpiredReservations(store, { olderThanDays: settings.reservationMaxDays, now }),
     },
+    {
+      name: 'reconcile',
+      run: (store, now) => {
+        const r = settings.reconciliation;
+        return reconcile({
+          store,
+          node: r?.node() ?? null,
+          dataDir: r?.dataDir ?? null,
+          date: romeDate(now),
+          thresholds: r
+            ? { receiptFlowDays: r.receiptFlowDays, flowCreditDays: r.flowCreditDays }
+            : undefined,
+          clock: () => now,
+        });
+      },
+    },
+    ...(settings.reconciliation ? [reconciliationExportJob(settings.reconciliation)] : []),
   ];
 }
 
-const TICK_MS = 5 * 60_000;
-
-export class NightlyScheduler {
-  private readonly lastRun = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly store: Store,
-    private readonly settings: NightlySettings,
-    private readonly jobs: NightlyJob[] = nightlyJobs(settings),
-    private readonly onError: (job: string, err: unknown) => void = (job, err) =>
-      process.stderr.write(`nightly job ${job} failed: ${String(err)}\n`),
-  ) {}
-
-  /** Runs every job not yet run today once the hour has come; returns the names it ran. */
-  async tick(now = new Date()): Promise<string[]> {
-    const hour = Number(romeDateTime(now).slice(11, 13));
-    if (hour < this.settings.hour) return [];
-    const today = romeDate(now);
-    const ran: string[] = [];
-    for (const job of this.jobs) {
-      if (this.lastRun.get(job.name) === today) continue;
-      try {
-        await job.run(this.store, now);
-        this.lastRun.set(job.name, today);
-        ran.push(job.name);
-      } catch (err) {
-        this.onError(job.name, err);
-      }
-    }
-    return ran;
-  }
-
-  start(): void {
-    const tick = () => {
-      this.running = this.running.then(() => this.tick().then(() => undefined));
-    };
-    tick();
-    this.timer = setInterval(tick, TICK_MS).unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
+/** After reconcile: each active ente's report of yesterday (the last whole day) into its out/ folder. */
+function reconciliationExportJob(r: ReconciliationSettings): NightlyJob {
+  return {
+    name: 'reconciliationExport',
+    run: (store, now) =>
+      exportReconciliationReports({
+        store,
+        dataDir: r.dataDir,
+        date: dayBefore(romeDate(now)),
+        signing: r.exportSigning ?? null,
+        clock: () => now,
+      }),
+  };
 }

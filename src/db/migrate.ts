@@ -15,6 +15,9 @@ import * as addOutboxOrdering from './migrations/0011_add_outbox_ordering.ts';
 import * as createPaymentSessions from './migrations/0012_create_payment_sessions.ts';
 import * as addPaymentSessionNodeSession from './migrations/0013_add_payment_session_node_session.ts';
 import * as createEmulatorFlowTables from './migrations/0014_create_emulator_flow_tables.ts';
+import * as createReconciliationTables from './migrations/0015_create_reconciliation_tables.ts';
+import * as createImportTables from './migrations/0016_create_import_tables.ts';
+import * as createJobRuns from './migrations/0017_create_job_runs.ts';
 
 /** A migration module exports only `up`: the schema moves forward, never back. */
 interface NamedMigration {
@@ -37,6 +40,9 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0012_create_payment_sessions', migration: createPaymentSessions },
   { name: '0013_add_payment_session_node_session', migration: addPaymentSessionNodeSession },
   { name: '0014_create_emulator_flow_tables', migration: createEmulatorFlowTables },
+  { name: '0015_create_reconciliation_tables', migration: createReconciliationTables },
+  { name: '0016_create_import_tables', migration: createImportTables },
+  { name: '0017_create_job_runs', migration: createJobRuns },
 ];
 
 function refuseRollback(): Promise<void> {

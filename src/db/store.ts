@@ -1,7 +1,8 @@
 // The data-layer facade: every repository bound to one Knex (or transaction), and `transaction()`
 // that rebinds them all to a new transaction so a use case can compose several writes atomically.
 
-import type { Db } from './knex.ts';
+import type { Knex } from 'knex';
+import { dialectOf, type Db } from './knex.ts';
 import { systemClock, type Clock } from './rows.ts';
 import { createBrokersRepository, type BrokersRepository } from './repositories/brokers.ts';
 import { createClientsRepository, type ClientsRepository } from './repositories/clients.ts';
@@ -16,6 +17,7 @@ import { createReceiptsRepository, type ReceiptsRepository } from './repositorie
 import { createServicesRepository, type ServicesRepository } from './repositories/services.ts';
 import { createStationsRepository, type StationsRepository } from './repositories/stations.ts';
 import { createUploadsRepository, type UploadsRepository } from './repositories/uploads.ts';
+import { createImportsRepository, type ImportsRepository } from './repositories/imports.ts';
 import {
   createGestionaleRequestsRepository,
   type GestionaleRequestsRepository,
@@ -28,6 +30,17 @@ import {
   createPaymentSessionsRepository,
   type PaymentSessionsRepository,
 } from './repositories/paymentSessions.ts';
+import {
+  createReconciliationFlowsRepository,
+  type ReconciliationFlowsRepository,
+} from './repositories/reconciliationFlows.ts';
+import {
+  createBankStatementsRepository,
+  type BankStatementsRepository,
+} from './repositories/bankStatements.ts';
+import { createAnomaliesRepository, type AnomaliesRepository } from './repositories/anomalies.ts';
+import { createJobRunsRepository, type JobRunsRepository } from './repositories/jobRuns.ts';
+import { createDailyExportsRepository, type DailyExportsRepository } from './repositories/dailyExports.ts';
 import {
   createCollectedPaymentsRepository,
   type CollectedPaymentsRepository,
@@ -57,11 +70,27 @@ export interface Store {
   positionExtras: PositionExtrasRepository;
   paymentSessions: PaymentSessionsRepository;
   collectedPayments: CollectedPaymentsRepository;
+  reconciliationFlows: ReconciliationFlowsRepository;
+  bankStatements: BankStatementsRepository;
+  anomalies: AnomaliesRepository;
+  imports: ImportsRepository;
+  jobRuns: JobRunsRepository;
+  dailyExports: DailyExportsRepository;
   /**
    * Runs fn with a store bound to a new transaction (a savepoint when this store is already in one):
    * committed when fn resolves, rolled back when it throws.
    */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+}
+
+/**
+ * SQLite lets a transaction that has read wait for no other process's write lock: its first write
+ * fails at once with SQLITE_BUSY ("database is locked"), busy_timeout or not, e.g. `ppay reconcile`
+ * while `ppay start` logs a SOAP message. A statement that changes nothing takes the lock up front,
+ * waiting as busy_timeout allows (BEGIN IMMEDIATE, which Knex cannot issue). PostgreSQL needs nothing.
+ */
+async function takeSqliteWriteLock(trx: Knex.Transaction): Promise<void> {
+  if (dialectOf(trx) === 'sqlite') await trx.raw('DELETE FROM job_locks WHERE 0');
 }
 
 export function createStore(db: Db, opts: StoreOptions = {}): Store {
@@ -85,6 +114,16 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     positionExtras: createPositionExtrasRepository(db),
     paymentSessions: createPaymentSessionsRepository(db, clock),
     collectedPayments: createCollectedPaymentsRepository(db),
-    transaction: (fn) => db.transaction((trx) => fn(createStore(trx, opts))),
+    reconciliationFlows: createReconciliationFlowsRepository(db, clock),
+    bankStatements: createBankStatementsRepository(db, clock),
+    anomalies: createAnomaliesRepository(db, clock),
+    jobRuns: createJobRunsRepository(db, clock),
+    dailyExports: createDailyExportsRepository(db),
+    imports: createImportsRepository(db, clock),
+    transaction: (fn) =>
+      db.transaction(async (trx) => {
+        if (!db.isTransaction) await takeSqliteWriteLock(trx);
+        return fn(createStore(trx, opts));
+      }),
   };
 }

@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { XmlElement } from 'libxml2-wasm';
+import { XmlElement } from 'libxml2-wasm';
 import { domainError } from '../domain/errors.ts';
 import type { Store } from '../db/store.ts';
 import { el, leaf, type XmlNode } from '../xml/build.ts';
@@ -75,6 +75,30 @@ export interface CopiaRtAnswer {
   fault: NodeFault | null;
 }
 
+/** Narrows a reporting-flow request to one EC and / or one PSP. */
+export interface FlowFilter {
+  idDominio?: string | null;
+  idPsp?: string | null;
+}
+
+/** One entry of nodoChiediElencoFlussiRendicontazione: a flow id and the revision's date-time. */
+export interface FlowListEntry {
+  flowId: string;
+  /** dataOraFlusso as written. */
+  flowDateTime: string;
+}
+
+export interface FlowListAnswer {
+  flows: FlowListEntry[];
+  fault: NodeFault | null;
+}
+
+export interface FlowAnswer {
+  /** The FlussoRiversamento document, decoded from base64; null with a fault when the node has none. */
+  xml: string | null;
+  fault: NodeFault | null;
+}
+
 export interface CheckoutNotice {
   noticeNumber: string;
   fiscalCode: string;
@@ -115,6 +139,31 @@ function pspRoute(psp: PspRoute): XmlNode[] {
     el('identificativoIntermediarioPSP', null, psp.idBrokerPSP),
     el('identificativoCanale', null, psp.idChannel),
   ];
+}
+
+function flowFilter(filter: FlowFilter): XmlNode[] {
+  return [
+    filter.idDominio ? el('identificativoDominio', null, filter.idDominio) : null,
+    filter.idPsp ? el('identificativoPSP', null, filter.idPsp) : null,
+  ].filter((n): n is XmlNode => n !== null);
+}
+
+function childElements(parent: XmlElement | null, name: string): XmlElement[] {
+  const found: XmlElement[] = [];
+  for (let node = parent?.firstChild ?? null; node; node = node.next) {
+    if (node instanceof XmlElement && node.name === name) found.push(node);
+  }
+  return found;
+}
+
+/** The idRendicontazione entries of an answer (a nil entry, allowed by the schema, is skipped). */
+function flowListOf(answer: XmlElement): FlowListEntry[] {
+  const list = childElements(answer, 'elencoFlussiRendicontazione')[0] ?? null;
+  return childElements(list, 'idRendicontazione').flatMap((entry) => {
+    const flowId = firstText(entry, 'identificativoFlusso');
+    const flowDateTime = firstText(entry, 'dataOraFlusso');
+    return flowId && flowDateTime ? [{ flowId, flowDateTime }] : [];
+  });
 }
 
 function faultOf(answer: XmlElement): NodeFault | null {
@@ -300,6 +349,41 @@ export class NodeClient {
     return this.call('nodoChiediCopiaRT', body, null, (answer) => {
       const rt = firstText(answer, 'rt');
       return { rt: rt ? Buffer.from(rt, 'base64').toString('utf8') : null, fault: faultOf(answer) };
+    });
+  }
+
+  /** The reporting flows the node holds for the station, optionally for one EC and / or one PSP. */
+  nodoChiediElencoFlussiRendicontazione(
+    station: StationCredentials,
+    filter: FlowFilter = {},
+  ): Promise<FlowListAnswer> {
+    const body = el(
+      'ppt:nodoChiediElencoFlussiRendicontazione',
+      { 'xmlns:ppt': PPT_NS },
+      ...stationLogin(station),
+      ...flowFilter(filter),
+    );
+    return this.call('nodoChiediElencoFlussiRendicontazione', body, null, (answer) => ({
+      flows: flowListOf(answer),
+      fault: faultOf(answer),
+    }));
+  }
+
+  /** One reporting flow (the node's current revision of that flow id), decoded from base64. */
+  nodoChiediFlussoRendicontazione(
+    station: StationCredentials,
+    query: FlowFilter & { flowId: string },
+  ): Promise<FlowAnswer> {
+    const body = el(
+      'ppt:nodoChiediFlussoRendicontazione',
+      { 'xmlns:ppt': PPT_NS },
+      ...stationLogin(station),
+      ...flowFilter(query),
+      el('identificativoFlusso', null, query.flowId),
+    );
+    return this.call('nodoChiediFlussoRendicontazione', body, null, (answer) => {
+      const xml = firstText(answer, 'xmlRendicontazione');
+      return { xml: xml ? Buffer.from(xml, 'base64').toString('utf8') : null, fault: faultOf(answer) };
     });
   }
 

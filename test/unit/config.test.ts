@@ -3,6 +3,11 @@ import { expect } from 'chai';
 import { loadConfig, DEVELOPMENT_SECRET } from '../../src/config.ts';
 import { isDomainError } from '../../src/domain/errors.ts';
 
+const KEYS = path.resolve('fixtures/keys');
+const SIGNER_KEY = path.join(KEYS, 'export-signer.key.pem');
+const SIGNER_CERT = path.join(KEYS, 'export-signer.cert.pem');
+const UNRELATED_CERT = path.join(KEYS, 'unrelated.cert.pem');
+
 function failure(env: Record<string, string>): { variables: unknown; message: string } {
   try {
     loadConfig(env);
@@ -80,5 +85,51 @@ describe('configuration', () => {
       port: 8080,
       nodeUrl: 'https://node.example/nodo',
     });
+  });
+
+  it('reads the reconciliation tolerances (3 and 2 days by default) and names a bad one', () => {
+    expect(loadConfig({})).to.include({ receiptFlowDays: 3, flowCreditDays: 2 });
+    expect(loadConfig({ PPAY_RECEIPT_FLOW_DAYS: '5', PPAY_FLOW_CREDIT_DAYS: '0' })).to.include({
+      receiptFlowDays: 5,
+      flowCreditDays: 0,
+    });
+    expect(failure({ PPAY_RECEIPT_FLOW_DAYS: 'x', PPAY_FLOW_CREDIT_DAYS: '-1' }).variables).to.have.members([
+      'PPAY_RECEIPT_FLOW_DAYS',
+      'PPAY_FLOW_CREDIT_DAYS',
+    ]);
+  });
+
+  it('reads the export signing pair when both files are set, and leaves exports unsigned when neither is', () => {
+    expect(loadConfig({}).exportSigning).to.equal(undefined);
+    const signing = loadConfig({
+      PPAY_EXPORT_SIGNING_KEY: SIGNER_KEY,
+      PPAY_EXPORT_SIGNING_CERT: SIGNER_CERT,
+    }).exportSigning;
+    expect(signing?.privateKeyPem).to.contain('-----BEGIN PRIVATE KEY-----');
+    expect(signing?.certificatePem).to.contain('-----BEGIN CERTIFICATE-----');
+  });
+
+  it('names the export signing variable that is missing, unreadable, not PEM or not matching', () => {
+    expect(failure({ PPAY_EXPORT_SIGNING_KEY: SIGNER_KEY }).variables).to.deep.equal([
+      'PPAY_EXPORT_SIGNING_CERT',
+    ]);
+    expect(failure({ PPAY_EXPORT_SIGNING_CERT: SIGNER_CERT }).variables).to.deep.equal([
+      'PPAY_EXPORT_SIGNING_KEY',
+    ]);
+    const missing = failure({
+      PPAY_EXPORT_SIGNING_KEY: path.join(KEYS, 'nope.pem'),
+      PPAY_EXPORT_SIGNING_CERT: SIGNER_CERT,
+    });
+    expect(missing.variables).to.deep.equal(['PPAY_EXPORT_SIGNING_KEY']);
+    expect(missing.message).to.contain('ENOENT');
+    expect(
+      failure({ PPAY_EXPORT_SIGNING_KEY: SIGNER_CERT, PPAY_EXPORT_SIGNING_CERT: SIGNER_CERT }).variables,
+    ).to.deep.equal(['PPAY_EXPORT_SIGNING_KEY']);
+    expect(
+      failure({ PPAY_EXPORT_SIGNING_KEY: SIGNER_KEY, PPAY_EXPORT_SIGNING_CERT: SIGNER_KEY }).variables,
+    ).to.deep.equal(['PPAY_EXPORT_SIGNING_CERT']);
+    expect(
+      failure({ PPAY_EXPORT_SIGNING_KEY: SIGNER_KEY, PPAY_EXPORT_SIGNING_CERT: UNRELATED_CERT }).variables,
+    ).to.deep.equal(['PPAY_EXPORT_SIGNING_KEY', 'PPAY_EXPORT_SIGNING_CERT']);
   });
 });

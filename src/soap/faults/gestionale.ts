@@ -26,6 +26,7 @@ export type GestionaleFaultCode =
   | 'PPAY_UPLOAD_UNKNOWN'
   | 'PPAY_PAYMENT_UNKNOWN'
   | 'PPAY_RECEIPT_UNKNOWN'
+  | 'PPAY_FLOW_UNKNOWN'
   | 'PPAY_RETURN_URL_NOT_ALLOWED'
   | 'PPAY_NODE_UNAVAILABLE'
   | 'PPAY_CONCURRENT_UPDATE'
@@ -52,6 +53,7 @@ const FAULT_STRINGS: Record<GestionaleFaultCode, string> = {
   PPAY_UPLOAD_UNKNOWN: 'Unknown upload',
   PPAY_PAYMENT_UNKNOWN: 'Unknown payment',
   PPAY_RECEIPT_UNKNOWN: 'No receipt for this payment',
+  PPAY_FLOW_UNKNOWN: 'Unknown reporting flow',
   PPAY_RETURN_URL_NOT_ALLOWED: 'The return URL is not on the client allow-list',
   PPAY_NODE_UNAVAILABLE: 'The pagoPA node is not available; retry later',
   PPAY_CONCURRENT_UPDATE: 'The position changed meanwhile; read it again and retry',
@@ -85,6 +87,7 @@ const FROM_DOMAIN: Partial<Record<ErrorCode, GestionaleFaultCode>> = {
   POSITION_EXPIRED: 'PPAY_INVALID_STATE',
   PAYMENT_IN_PROGRESS: 'PPAY_INVALID_STATE',
   RECEIPT_UNKNOWN: 'PPAY_RECEIPT_UNKNOWN',
+  FLOW_UNKNOWN: 'PPAY_FLOW_UNKNOWN',
   RETURN_URL_NOT_ALLOWED: 'PPAY_RETURN_URL_NOT_ALLOWED',
   NODE_UNAVAILABLE: 'PPAY_NODE_UNAVAILABLE',
 };

@@ -31,6 +31,8 @@ import { startPayment } from './startPayment.ts';
 import { getPaymentStatus } from './getPaymentStatus.ts';
 import { getReceipt } from './getReceipt.ts';
 import { listPayments } from './listPayments.ts';
+import { listReconciliationFlows } from './listReconciliationFlows.ts';
+import { getReconciliationFlow } from './getReconciliationFlow.ts';
 import { redirectSettingsFor, type RedirectSettings } from '../../app/gestionale/paymentSession.ts';
 
 export interface GestionaleBindingOptions {
@@ -91,8 +93,8 @@ export function gestionaleBinding(store: Store, options: GestionaleBindingOption
       getPaymentStatus: op(null, getPaymentStatus(store)),
       getReceipt: op(null, getReceipt(store)),
       listPayments: op(null, listPayments(store)),
-      listReconciliationFlows: op(null),
-      getReconciliationFlow: op(null),
+      listReconciliationFlows: op(null, listReconciliationFlows(store)),
+      getReconciliationFlow: op(null, getReconciliationFlow(store)),
     },
     businessError: (err) => gestionaleKoObject(gestionaleFaultFor(err)),
     rejectSchema: (operation, _identity, detail) =>
