@@ -1,6 +1,9 @@
 // The `ppay` command line (DESIGN §10): start, migrate, seed, and the operator's admin commands.
 // Every command reads the configuration once; a DomainError ends the command with its code and
 // message on stderr and exit status 1, anything else with a fixed text and status 2.
+// Commands that need the XML stack (libxml2-wasm), SOAP, the node client or the emulator import
+// them when they run: `ppay import` of a 100,000-row file must stay far below 300 MB, and those
+// modules alone weigh about 150 MB.
 
 import { Command, Option } from 'commander';
 import type { Knex } from 'knex';
@@ -10,28 +13,25 @@ import { createDb } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { createStore, type Store } from './db/store.ts';
 import { isDomainError } from './domain/errors.ts';
-import { startConnector } from './main.ts';
 import { seedDemo } from './app/seedDemo.ts';
 import { addClient, addEnte, addService, setClientEndpoints, showPosition } from './app/admin.ts';
-import { jobCatalogueFor } from './batch/jobs.ts';
 import { describeJobs, jobStatuses, runJobNow } from './batch/scheduler.ts';
 import { SCHEDULED_JOB_NAMES } from './batch/schedule.ts';
-import { emulatorEndpoints, payNotice, type PaymentStep } from './emulator/index.ts';
+import type { PaymentStep } from './emulator/index.ts';
 import { createEmulatorDb } from './emulator/db.ts';
-import { reviseFlow, settleDay } from './emulator/settle.ts';
 import { describeRevision, describeSettlement } from './emulator/settleReport.ts';
 import { romeDate } from './pagopa/time.ts';
 import { listNotifications, OUTBOX_STATUSES, replayNotification } from './app/callbacks/deadLetters.ts';
 import type { OutboxStatus } from './db/repositories/outbox.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NodeClient } from './pagopa/nodeClient.ts';
-import { reconcile } from './app/reconciliation/reconcile.ts';
-import { importStatement } from './app/reconciliation/importStatement.ts';
 import { findAnomalies, resolveAnomaly } from './app/reconciliation/anomalies.ts';
 import { describeAnomaly, describeReconciliation } from './app/reconciliation/summary.ts';
-import { describeExport, exportReconciliationReports } from './app/reconciliation/exportReport.ts';
-import { describeImportReport, runImportCommand, type ImportCommandOptions } from './batch/importer/command.ts';
+import {
+  describeImportReport,
+  runImportCommand,
+  type ImportCommandOptions,
+} from './batch/importer/command.ts';
 
 const MODELS = ['base', 'multe', 'async', 'sync'] as const;
 
@@ -87,6 +87,8 @@ function buildCli(): Command {
     .command('start')
     .description('migrate, seed the demo data when the database is empty (development), serve HTTP')
     .action(async () => {
+      const { startConnector } = await import('./main.ts');
+      const { emulatorEndpoints } = await import('./emulator/index.ts');
       const connector = await startConnector(loadConfig());
       const { url, config, seeded } = connector;
       const soapServices = loadManifest()
@@ -285,6 +287,7 @@ function buildCli(): Command {
     .description('each job with its schedule, last run and outcome, and next run (Europe/Rome)')
     .option('--json', 'print the list as JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { jobCatalogueFor } = await import('./batch/jobs.ts');
       const statuses = await withStore((store, config) =>
         jobStatuses(
           store,
@@ -308,6 +311,8 @@ function buildCli(): Command {
       'paymentsExport, expiredNoticesExport: the day to export (default: yesterday)',
     )
     .action(async (job: string, opts: { days?: string; date?: string }) => {
+      const { jobCatalogueFor } = await import('./batch/jobs.ts');
+      const { NodeClient } = await import('./pagopa/nodeClient.ts');
       if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) {
         throw new UsageError('--date must be YYYY-MM-DD');
       }
@@ -329,7 +334,9 @@ function buildCli(): Command {
 
   program
     .command('import')
-    .description('import the complete files of the drop folders once (finishing killed imports first), or one --file')
+    .description(
+      'import the complete files of the drop folders once (finishing killed imports first), or one --file',
+    )
     .option('--ente <cf>', 'only the drop folder of this ente (required with --file)')
     .option('--file <path>', 'import this file through the ente drop folder (its outcome lands in out/)')
     .option('--format <name>', 'with --file: the format, instead of detecting it from the name or first row')
@@ -363,6 +370,8 @@ function buildCli(): Command {
       if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) {
         throw new UsageError('--date must be YYYY-MM-DD');
       }
+      const { NodeClient } = await import('./pagopa/nodeClient.ts');
+      const { reconcile } = await import('./app/reconciliation/reconcile.ts');
       const result = await withStore((store, config) => {
         // The node: PPAY_NODE_URL, else the emulator of the running connector.
         const baseUrl = config.nodeUrl ?? (config.emulator ? `${defaultServerUrl(config)}/emulator` : null);
@@ -395,6 +404,8 @@ function buildCli(): Command {
       if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) {
         throw new UsageError('--date must be YYYY-MM-DD');
       }
+      const { describeExport, exportReconciliationReports } =
+        await import('./app/reconciliation/exportReport.ts');
       const result = await withStore((store, config) =>
         exportReconciliationReports({
           store,
@@ -441,6 +452,7 @@ function buildCli(): Command {
     .requiredOption('--ente <cf>', 'fiscal code of the ente whose account it is')
     .action(async (file: string, opts: { ente: string }) => {
       const content = await readFile(file);
+      const { importStatement } = await import('./app/reconciliation/importStatement.ts');
       const result = await withStore((store) =>
         importStatement(
           store,
@@ -454,7 +466,8 @@ function buildCli(): Command {
   const emulator = program
     .command('emulator')
     .description('the pagoPA node / PSP emulator: without a subcommand, print its endpoints')
-    .action(() => {
+    .action(async () => {
+      const { emulatorEndpoints } = await import('./emulator/index.ts');
       const config = loadConfig();
       const base = defaultServerUrl(config);
       if (!config.emulator) process.stderr.write('note: the emulator is disabled in this configuration\n');
@@ -478,6 +491,7 @@ function buildCli(): Command {
         noticeNumber: string,
         opts: { psp?: string; amount?: string; url?: string; v1?: boolean },
       ) => {
+        const { payNotice } = await import('./emulator/index.ts');
         const result = await withStore((store, config) =>
           payNotice({
             store,
@@ -507,6 +521,7 @@ function buildCli(): Command {
     .option('--date <YYYY-MM-DD>', 'the operating day (default: today in Europe/Rome)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { date?: string; json?: boolean }) => {
+      const { settleDay } = await import('./emulator/settle.ts');
       const result = await withStore((store, config) =>
         settleDay({ store, dataDir: config.dataDir, date: opts.date ?? romeDate(new Date()) }),
       );
@@ -521,6 +536,7 @@ function buildCli(): Command {
     .argument('<flowId>', 'identificativoFlusso, e.g. 2026-11-27BCITITMM-1')
     .option('--json', 'print the revised flow as JSON (with its XML)')
     .action(async (flowId: string, opts: { json?: boolean }) => {
+      const { reviseFlow } = await import('./emulator/settle.ts');
       const revised = await withStore((store) => reviseFlow({ store, flowId }));
       if (opts.json) print(revised);
       else process.stdout.write(`${describeRevision(revised)}\n`);

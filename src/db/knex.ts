@@ -36,6 +36,16 @@ export function dialectOf(db: Db): Dialect {
   return db.client.dialect === 'postgresql' ? 'postgres' : 'sqlite';
 }
 
+/**
+ * SQLite lets a transaction that has read wait for no other process's write lock: its first write
+ * fails at once with SQLITE_BUSY ("database is locked"), busy_timeout or not, e.g. `ppay reconcile`
+ * while `ppay start` logs a SOAP message. A statement that changes nothing takes the lock up front,
+ * waiting as busy_timeout allows (BEGIN IMMEDIATE, which Knex cannot issue). PostgreSQL needs nothing.
+ */
+export async function takeSqliteWriteLock(trx: Knex.Transaction): Promise<void> {
+  if (dialectOf(trx) === 'sqlite') await trx.raw('DELETE FROM job_locks WHERE 0');
+}
+
 function createSqlite(path: string): Knex {
   if (path === '') {
     throw domainError('CONFIG_INVALID', 'DATABASE_URL sqlite: needs a file path', {
@@ -60,8 +70,9 @@ function applySqlitePragmas(
   try {
     conn.pragma('journal_mode = WAL');
     conn.pragma('foreign_keys = ON');
-    // Other processes may hold the write lock for a moment; wait instead of failing with SQLITE_BUSY.
-    conn.pragma('busy_timeout = 5000');
+    // Other processes (a CLI job beside `ppay start`, a second importer) hold the write lock for a
+    // transaction at a time; wait for it instead of failing with SQLITE_BUSY.
+    conn.pragma('busy_timeout = 15000');
     conn.pragma('synchronous = NORMAL');
     done(null, conn);
   } catch (err) {

@@ -2,7 +2,7 @@
 // columns differently (pg: bigint as string, boolean as boolean; SQLite: numbers for both).
 
 import type { Knex } from 'knex';
-import type { Db } from './knex.ts';
+import { takeSqliteWriteLock, type Db } from './knex.ts';
 
 /** Where repositories read the time from; tests pass a fixed clock. */
 export type Clock = () => Date;
@@ -50,5 +50,9 @@ export function insertedId(rows: ReadonlyArray<{ id: number | string } | number>
  * repository write stays atomic and still composes with whatever the caller does around it.
  */
 export function inTransaction<T>(db: Db, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return db.transaction(fn);
+  const outermost = !db.isTransaction;
+  return db.transaction(async (trx) => {
+    if (outermost) await takeSqliteWriteLock(trx);
+    return fn(trx);
+  });
 }

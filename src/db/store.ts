@@ -1,8 +1,7 @@
 // The data-layer facade: every repository bound to one Knex (or transaction), and `transaction()`
 // that rebinds them all to a new transaction so a use case can compose several writes atomically.
 
-import type { Knex } from 'knex';
-import { dialectOf, type Db } from './knex.ts';
+import { takeSqliteWriteLock, type Db } from './knex.ts';
 import { systemClock, type Clock } from './rows.ts';
 import { createBrokersRepository, type BrokersRepository } from './repositories/brokers.ts';
 import { createClientsRepository, type ClientsRepository } from './repositories/clients.ts';
@@ -81,16 +80,6 @@ export interface Store {
    * committed when fn resolves, rolled back when it throws.
    */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
-}
-
-/**
- * SQLite lets a transaction that has read wait for no other process's write lock: its first write
- * fails at once with SQLITE_BUSY ("database is locked"), busy_timeout or not, e.g. `ppay reconcile`
- * while `ppay start` logs a SOAP message. A statement that changes nothing takes the lock up front,
- * waiting as busy_timeout allows (BEGIN IMMEDIATE, which Knex cannot issue). PostgreSQL needs nothing.
- */
-async function takeSqliteWriteLock(trx: Knex.Transaction): Promise<void> {
-  if (dialectOf(trx) === 'sqlite') await trx.raw('DELETE FROM job_locks WHERE 0');
 }
 
 export function createStore(db: Db, opts: StoreOptions = {}): Store {

@@ -2,7 +2,7 @@
 // same Knex as the connector, so a restart keeps carts, payments, RPTs and RTs in flight. Rows are
 // mapped to camelCase objects here; the PSPs are seeded on first use.
 
-import type { Db } from '../db/knex.ts';
+import { takeSqliteWriteLock, type Db } from '../db/knex.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { isoNow, systemClock, toBool, toInt, type Clock } from '../db/rows.ts';
 
@@ -680,6 +680,7 @@ export function createEmulatorDb(db: Db, clock: Clock = systemClock) {
     async setStatus(key: RptKey, status: string, description: string): Promise<void> {
       const at = now();
       await db.transaction(async (trx) => {
+        await takeSqliteWriteLock(trx);
         const row = await trx<RptRow>('emulator_rpts').where(keyOf(key)).first();
         if (!row) return;
         await trx('emulator_rpts').where({ id: row.id }).update({ status, updated_at: at });

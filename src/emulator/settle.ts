@@ -12,6 +12,7 @@ import { domainError } from '../domain/errors.ts';
 import { mod97 } from '../domain/iban.ts';
 import { parseDecimalAmount } from '../domain/money.ts';
 import { systemClock, type Clock } from '../db/rows.ts';
+import { takeSqliteWriteLock } from '../db/knex.ts';
 import type { Store } from '../db/store.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { readRt } from '../pagopa/rt.ts';
@@ -344,6 +345,7 @@ async function createFlows(
     const { pspId, idDominio } = group[0]!;
     const parties = await ctx.parties(pspId, idDominio);
     const flow = await store.db.transaction(async (trx) => {
+      await takeSqliteWriteLock(trx);
       const flowStore = createFlowStore(trx, ctx.clock);
       const progressive = await flowStore.flows.nextProgressive(pspId, ctx.settlementDate);
       const header: FlowHeader = {
@@ -439,6 +441,7 @@ async function writeStatement(
   );
   const valueDate = due[0]!.flow.settlementDate;
   return store.db.transaction(async (trx) => {
+    await takeSqliteWriteLock(trx);
     const flowStore = createFlowStore(trx, ctx.clock);
     const sequence = (await flowStore.credits.statementCount(enteFiscalCode, valueDate)) + 1;
     const statementId = `EMU-${compact(valueDate)}-${enteFiscalCode}-${sequence}`;

@@ -39,11 +39,11 @@ import {
 } from '../app/callbacks/notifyReconciliation.ts';
 import { domainError } from '../domain/errors.ts';
 import { document, el, leaf } from '../xml/build.ts';
-import { XSD_DIR } from '../xml/paths.ts';
+import { FLOWS_NS, XSD_DIR } from '../xml/paths.ts';
 import { schemaFor } from '../xml/schema.ts';
 import { signEnveloped, type SigningKey } from '../xml/signing.ts';
 
-export const FLOWS_NAMESPACE = 'http://ppay-connector.it/flows/v1';
+export const FLOWS_NAMESPACE = FLOWS_NS;
 const FLOWS_SCHEMA = path.join(XSD_DIR, 'flows/ppay-flows.xsd');
 
 export interface ReconciliationReport {

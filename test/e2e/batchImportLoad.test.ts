@@ -160,7 +160,10 @@ describe('batch import at scale (real `ppay import` processes, SQLite)', functio
       await Promise.race([delay(at), spawned.finished]);
       const killed = spawned.child.kill('SIGKILL');
       const run: ImportRun = await spawned.finished;
-      log(`kill ${kill}: at ${at} ms with ${done} options stored before the run → ${run.code ?? run.signal}`);
+      // Where it died: the import's step (none yet: still starting or claiming) and its progress.
+      const step = (await importRecords(site)).map((r) => r.status).join('+') || 'no import yet';
+      const stored = (await positionCounts(site)).options;
+      log(`kill ${kill} at ${at} ms: ${step}, options ${done} → ${stored}`);
       expect(
         killed && run.signal === 'SIGKILL',
         `kill ${kill} landed (seed ${seed}): ${describeRun(run)}`,

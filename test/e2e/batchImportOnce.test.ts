@@ -26,12 +26,24 @@ import {
   readOutcomeOf,
   runImport,
   spawnImport,
+  type ImportRun,
   type ImportSite,
   type OutcomeFile,
 } from '../support/importProcess.ts';
 
 function log(text: string): void {
   process.stdout.write(`      · ${text}\n`);
+}
+
+/** The files a `ppay import --json` run reports it imported (DONE) itself. */
+function doneFiles(run: ImportRun): string[] {
+  let report: { files: Array<{ fileName: string; outcome: string }> };
+  try {
+    report = JSON.parse(run.stdout) as typeof report;
+  } catch {
+    throw new Error(`ppay import --json printed no JSON report: ${describeRun(run)}`);
+  }
+  return report.files.filter((f) => f.outcome === 'DONE').map((f) => f.fileName);
 }
 
 /** The outcome of a file whose content was imported before: it says so, and applies nothing. */
@@ -83,6 +95,8 @@ forEachDatabase('batch import exactly once (real `ppay import` processes)', (ctx
     expect(third.code, describeRun(third)).to.equal(0);
     expect(await positionCounts(site)).to.deep.equal(counts);
     expect(await positionsDigest(site)).to.equal(digest);
+    // Its outcome takes the first one's place in out/ (same name), saying it was imported before.
+    expectAlreadyImported(await readOutcomeOf(site, name));
     expect(await listFolder(site, 'in')).to.deep.equal([]);
     expect(await listFolder(site, 'processing')).to.deep.equal([]);
     expect(await listFolder(site, 'out')).to.deep.equal(
@@ -103,7 +117,7 @@ forEachDatabase('batch import exactly once (real `ppay import` processes)', (ctx
       const name = ppayCsvName(site, `PARALLEL-${k}`);
       const file = path.join(site.root, 'files', name);
       const summary = await generateCsvFile(file, {
-        rows: 1000 + 200 * k,
+        rows: 500 + 100 * k,
         positionIdPrefix: `P${k}-`,
         planEvery: 7,
       });
@@ -115,11 +129,19 @@ forEachDatabase('batch import exactly once (real `ppay import` processes)', (ctx
     // Every file is ready before either process starts, so both race for all six.
     for (const name of names) await dropFile(site, name, { file: path.join(site.root, 'files', name) });
     const started = Date.now();
-    const spawned = await Promise.all([spawnImport(site), spawnImport(site)]);
-    const [a, b] = await Promise.all(spawned.map((s) => s.finished));
-    log(`two processes: ${a!.ms} ms and ${b!.ms} ms, ${Date.now() - started} ms in all, ${rows} rows`);
-    expect(a!.code, describeRun(a!)).to.equal(0);
-    expect(b!.code, describeRun(b!)).to.equal(0);
+    const spawned = await Promise.all([spawnImport(site, ['--json']), spawnImport(site, ['--json'])]);
+    const [a, b] = (await Promise.all(spawned.map((s) => s.finished))) as [ImportRun, ImportRun];
+    expect(a.code, describeRun(a)).to.equal(0);
+    expect(b.code, describeRun(b)).to.equal(0);
+    // Each process says which files it imported: together all six, none twice, and both took
+    // some (else the race this test is about did not happen).
+    const importedBy = [a, b].map((run) => doneFiles(run));
+    log(
+      `two processes: ${a.ms} ms (${importedBy[0]!.length} files) and ${b.ms} ms ` +
+        `(${importedBy[1]!.length} files), ${Date.now() - started} ms in all, ${rows} rows`,
+    );
+    expect([...importedBy[0]!, ...importedBy[1]!].sort()).to.deep.equal([...names].sort());
+    expect(importedBy.map((files) => files.length > 0)).to.deep.equal([true, true]);
 
     const counts = await positionCounts(site);
     expect(counts.positions).to.equal(positions);
@@ -131,7 +153,9 @@ forEachDatabase('batch import exactly once (real `ppay import` processes)', (ctx
     expect(await listFolder(site, 'out')).to.deep.equal(names.map(outcomeFileName).sort());
     const records = await importRecords(site);
     expect(records.map((r) => [r.fileName, r.status, r.okCount, r.answered])).to.deep.equal(
-      names.map((name) => [name, 'DONE', rowsOf.get(name), rowsOf.get(name)]).sort((x, y) => byName(String(x[0]), String(y[0]))),
+      names
+        .map((name) => [name, 'DONE', rowsOf.get(name), rowsOf.get(name)])
+        .sort((x, y) => byName(String(x[0]), String(y[0]))),
     );
     for (const name of names) {
       const outcome = await readOutcomeOf(site, name);

@@ -40,7 +40,7 @@ const SUITE_TIMEOUT_MS = 240_000;
 const sum = (notices: ReadonlyArray<{ amountCents: number }>) =>
   notices.reduce((t, n) => t + n.amountCents, 0);
 
-/** Distinct amounts, so a line can never match another payment by accident. */
+/** Varied amounts (1500, 1637, ...): totals and credits differ from flow to flow. */
 const amountsFrom = (start: number, count: number) =>
   Array.from({ length: count }, (_, i) => start + 137 * i);
 
@@ -143,8 +143,9 @@ forEachDatabase('reconciliation end to end', (ctx) => {
           expectOk(status);
           expect(status.positionStatus, notice.positionId).to.equal('PAID');
         }
-        // 50 payments through real SOAP and HTTP well under a minute, even on a busy machine.
-        expect(elapsedMs, `50 payments took ${elapsedMs} ms`).to.be.below(60_000);
+        // Seconds on a quiet machine (6 s measured), 15-40 s on a saturated one: this guard only
+        // catches a payment path gone pathologically slow (a timeout or a sleep per payment).
+        expect(elapsedMs, `50 payments took ${elapsedMs} ms`).to.be.below(120_000);
       });
 
       it('settles the day with `ppay emulator settle`: one flow per PSP and ente, one credit per flow in each treasury', async () => {

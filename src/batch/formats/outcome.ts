@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { NoticeResult } from '../../app/gestionale/uploadItems.ts';
 import { document, el, leaf, type XmlNode } from '../../xml/build.ts';
-import { FLOWS_NS } from './xmlFile.ts';
+import { FLOWS_NS } from '../../xml/paths.ts';
 import {
   ACTION_LETTERS,
   OUTCOME_CSV_COLUMNS,

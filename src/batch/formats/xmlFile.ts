@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { XmlElement, type XmlDocument } from 'libxml2-wasm';
 import { isDomainError } from '../../domain/errors.ts';
-import { XSD_DIR } from '../../xml/paths.ts';
+import { FLOWS_NS, XSD_DIR } from '../../xml/paths.ts';
 import { parseUntrusted, schemaFor, XmlRejected } from '../../xml/schema.ts';
 import { verifyEnveloped } from '../../xml/signing.ts';
 import {
@@ -24,7 +24,7 @@ import {
 } from './types.ts';
 
 export const PPAY_XML_FORMAT = 'ppay-xml-1';
-export const FLOWS_NS = 'http://ppay-connector.it/flows/v1';
+export { FLOWS_NS };
 export const FLOWS_SCHEMA = path.join(XSD_DIR, 'flows/ppay-flows.xsd');
 /**
  * Largest XML file read: 8 MiB, about 15,000 single-option items. The file is parsed, validated and

@@ -139,7 +139,9 @@ function linesOfRecord(
   keepNotices: boolean,
 ): ImportLine[] {
   const notices = keepNotices && result.outcome === 'OK' ? result.notices : null;
-  return outcomeLinesOf(record, result).map((line) => importLineOf(itemNo, service?.id ?? null, line, notices));
+  return outcomeLinesOf(record, result).map((line) =>
+    importLineOf(itemNo, service?.id ?? null, line, notices),
+  );
 }
 
 /** Decides, before the transaction, what a record needs: its service, its upload item, or its KO. */
@@ -150,7 +152,8 @@ async function planOf(
   pending: PendingItem,
 ): Promise<Plan> {
   const { itemNo, item } = pending;
-  if (item.error) return { kind: 'answered', lines: [importLineOf(itemNo, null, outcomeLineOfError(item.error))] };
+  if (item.error)
+    return { kind: 'answered', lines: [importLineOf(itemNo, null, outcomeLineOfError(item.error))] };
   const record = item.record;
   const answered = (result: RecordResult, service: Service | null = null): Plan => ({
     kind: 'answered',
@@ -208,7 +211,9 @@ async function suppliesFor(
   const insertIds = plans.flatMap((p) =>
     p.kind === 'apply' && p.item.action === 'INSERT' ? [p.record.positionId] : [],
   );
-  const existing = insertIds.length ? await store.imports.existingPositionIds(ente.id, insertIds) : new Set<string>();
+  const existing = insertIds.length
+    ? await store.imports.existingPositionIds(ente.id, insertIds)
+    : new Set<string>();
   const needs = new Map<number, { service: Service; count: number }>();
   for (const plan of plans) {
     if (plan.kind === 'answered') continue;
@@ -237,7 +242,10 @@ function causeOf(scope: BatchScope, record: ImportRecord): string {
  * The position of an INSERT that can be stored in bulk: a new positionId and no IUV given in advance
  * (those are checked one by one against requestIUV's register by applyItem). Null otherwise.
  */
-function plainInsertOf(plan: Exclude<Plan, { kind: 'answered' }>, existing: ReadonlySet<string>): PositionInput | null {
+function plainInsertOf(
+  plan: Exclude<Plan, { kind: 'answered' }>,
+  existing: ReadonlySet<string>,
+): PositionInput | null {
   if (plan.kind !== 'apply' || plan.item.action !== 'INSERT' || !plan.item.position) return null;
   if (existing.has(plan.record.positionId)) return null;
   return plan.item.position.iuvs.some((iuv) => iuv) ? null : plan.item.position;
@@ -277,7 +285,11 @@ async function applyPlan(
   const lines = (result: RecordResult) => linesOfRecord(itemNo, record, service, result, scope.keepNotices);
   if (record.action === 'INSERT' && existing.has(record.positionId)) {
     return lines(
-      ko('E_ALREADY_EXISTS', `position ${record.positionId} already exists: update it with M, or cancel it with A`, 'position_id'),
+      ko(
+        'E_ALREADY_EXISTS',
+        `position ${record.positionId} already exists: update it with M, or cancel it with A`,
+        'position_id',
+      ),
     );
   }
   const ctx: ItemContext = {
@@ -342,17 +354,31 @@ export async function applyBatch(
         const notices = [];
         for (let i = 0; i < position.options.length; i++) notices.push(await supply.take(tx));
         const cause = causeOf(scope, plan.record);
-        bulk.push({ plan: plan as ApplyPlan, row: { serviceId: plan.scope.service.id, position, notices, cause }, metadata: plain.metadata });
+        bulk.push({
+          plan: plan as ApplyPlan,
+          row: { serviceId: plan.scope.service.id, position, notices, cause },
+          metadata: plain.metadata,
+        });
       } catch (err) {
-        answers.set(plan, linesOfRecord(plan.itemNo, plan.record, plan.scope.service, koOfError(err), scope.keepNotices));
+        answers.set(
+          plan,
+          linesOfRecord(plan.itemNo, plan.record, plan.scope.service, koOfError(err), scope.keepNotices),
+        );
       }
     }
-    const rowIds = await tx.imports.insertPositions(scope.ente.id, bulk.map((b) => b.row), scope.actor);
+    const rowIds = await tx.imports.insertPositions(
+      scope.ente.id,
+      bulk.map((b) => b.row),
+      scope.actor,
+    );
     for (const { plan, row, metadata } of bulk) {
       const rowId = rowIds.get(row.position.positionId) as number;
       if (metadata.length) await tx.positionExtras.set(rowId, { metadata, infringementDateTime: null });
       const result: RecordResult = { outcome: 'OK', notices: noticeResultsOf(row.position, row.notices) };
-      answers.set(plan, linesOfRecord(plan.itemNo, plan.record, plan.scope.service, result, scope.keepNotices));
+      answers.set(
+        plan,
+        linesOfRecord(plan.itemNo, plan.record, plan.scope.service, result, scope.keepNotices),
+      );
     }
     const lines: ImportLine[] = [];
     for (const plan of plans) {

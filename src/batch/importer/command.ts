@@ -7,8 +7,8 @@
 import type { Config } from '../../config.ts';
 import type { Store } from '../../db/store.ts';
 import { domainError } from '../../domain/errors.ts';
-import { parseImportFormat } from '../formats/detect.ts';
 import { Importer, type FileOptions, type FileReport, type PassReport } from './importer.ts';
+import { parseFormatName } from './readers.ts';
 
 export interface ImportCommandOptions {
   ente?: string | undefined;
@@ -28,9 +28,9 @@ function count(value: string | undefined, flag: string): number | undefined {
 }
 
 /** What --format, --service and the control totals ask (only with --file). */
-export function fileOptionsOf(options: ImportCommandOptions): FileOptions {
+export async function fileOptionsOf(options: ImportCommandOptions): Promise<FileOptions> {
   return {
-    format: options.format === undefined ? undefined : parseImportFormat(options.format),
+    format: options.format === undefined ? undefined : await parseFormatName(options.format),
     serviceCode: options.service,
     expectCount: count(options.expectCount, '--expect-count'),
     expectTotalCents: count(options.expectTotalCents, '--expect-total-cents'),
@@ -63,7 +63,7 @@ export async function runImportCommand(
   });
   try {
     if (options.file !== undefined) {
-      const fileOptions = fileOptionsOf(options);
+      const fileOptions = await fileOptionsOf(options);
       const file = await importer.importFile(options.ente as string, options.file, fileOptions);
       return { files: [file], waiting: [], failures: [] };
     }

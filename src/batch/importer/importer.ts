@@ -33,9 +33,10 @@ import type { Store } from '../../db/store.ts';
 import type { Ente } from '../../db/repositories/enti.ts';
 import {
   importTakenOver,
-  isTransientDbError,
+  isRetryableBatchError,
   type FileImport,
   type OutcomeDecision,
+  type ValidatedFacts,
 } from '../../db/repositories/imports.ts';
 import { requireEnte } from '../../app/positions.ts';
 import { dropFolderForEnte } from '../dropFolder/forEnte.ts';
@@ -44,18 +45,18 @@ import { existsFile, sha256OfFile, writeFileAtomically } from '../dropFolder/loc
 import { assertInputName, parseClaimedName } from '../dropFolder/names.ts';
 import { outcomeFileName, outcomeXmlFileName } from '../fileNames.ts';
 import type { Claim, CompletionSettings, DropFolder } from '../dropFolder/port.ts';
+import type { ImportFormat } from '../formats/detect.ts';
 import {
-  detectImportFormat,
-  factsOfFileName,
-  readerFor,
-  type ImportFormat,
-} from '../formats/detect.ts';
-import { isFileFormatError, type FileErrorCode, type FileFormatError, type ImportFile } from '../formats/types.ts';
-import { PPAY_XML_FORMAT } from '../formats/xmlFile.ts';
+  isFileFormatError,
+  type FileErrorCode,
+  type FileFormatError,
+  type ImportFile,
+} from '../formats/types.ts';
 import { applyBatch, ServiceCache, type BatchScope, type PendingItem } from './applyBatch.ts';
 import { enqueueImportNotifications } from './notify.ts';
 import { isXmlImport, writeOutcomeFiles } from './outcomeFiles.ts';
 import { isAbandoned, newImporterOwner } from './owner.ts';
+import { enteOfFileName, openImportInput, PPAY_XML } from './readers.ts';
 
 export const DEFAULT_IMPORT_BATCH_ROWS = 500;
 export const DEFAULT_IMPORT_LEASE_MS = 60_000;
@@ -73,9 +74,14 @@ export interface FileOptions {
   expectTotalCents?: number | undefined;
 }
 
+/** Where an import stands when a hook is called. */
+export type ImportStep = 'claimed' | 'validated' | 'decided' | 'answered' | 'moved';
+
 export interface ImporterHooks {
   /** After each committed batch (1, 2, ...): tests simulate a crash by throwing here. */
   afterBatch?: (importId: string, batchNo: number) => void | Promise<void>;
+  /** After each step is durable (claim recorded, pass 1 done, result recorded, outcome written, file moved). */
+  afterStep?: (importId: string, step: ImportStep) => void | Promise<void>;
 }
 
 export interface ImporterOptions {
@@ -146,7 +152,8 @@ export function newImportId(): string {
 }
 
 function failureOf(err: FileFormatError): Failure {
-  const where = err.line !== undefined && !err.message.includes(`line ${err.line}`) ? ` (line ${err.line})` : '';
+  const where =
+    err.line !== undefined && !err.message.includes(`line ${err.line}`) ? ` (line ${err.line})` : '';
   return { code: err.code, message: `${err.message}${where}` };
 }
 
@@ -225,7 +232,10 @@ export class Importer {
     if (!folder) {
       folder = this.options.dropFolderFor
         ? this.options.dropFolderFor(ente)
-        : dropFolderForEnte(this.options.dataDir, ente.fiscalCode, { kind: 'local', ...this.options.completion });
+        : dropFolderForEnte(this.options.dataDir, ente.fiscalCode, {
+            kind: 'local',
+            ...this.options.completion,
+          });
       this.folders.set(ente.id, folder);
     }
     return folder;
@@ -233,7 +243,7 @@ export class Importer {
 
   private async pass(filter: { enteFiscalCode?: string | undefined }): Promise<PassReport> {
     const enti = filter.enteFiscalCode
-      ? [await requireEnte(this.store, filter.enteFiscalCode)]
+      ? [await this.activeEnte(filter.enteFiscalCode)]
       : (await this.store.enti.list()).filter((e) => e.status === 'active');
     const report: PassReport = { files: [], waiting: [], failures: [] };
     for (const ente of enti) {
@@ -247,6 +257,16 @@ export class Importer {
       }
     }
     return report;
+  }
+
+  private async activeEnte(fiscalCode: string): Promise<Ente> {
+    const ente = await requireEnte(this.store, fiscalCode);
+    if (ente.status !== 'active') {
+      throw domainError('INVALID_INPUT', `ente ${fiscalCode} is disabled: its files are not imported`, {
+        field: 'ente',
+      });
+    }
+    return ente;
   }
 
   private async passOfEnte(ente: Ente, report: PassReport): Promise<void> {
@@ -394,11 +414,22 @@ export class Importer {
         return null;
       }
       imp = await this.recordClaim(ente, imp, claim);
+      await this.step(imp, 'claimed');
     }
-    if (imp.status === 'CLAIMED') imp = await this.validate(ente, imp, claim, beat);
-    if (imp.status === 'IMPORTING') imp = await this.apply(ente, imp, claim, beat);
+    if (imp.status === 'CLAIMED') {
+      imp = await this.validate(ente, imp, claim, beat);
+      await this.step(imp, 'validated');
+    }
+    if (imp.status === 'IMPORTING') {
+      imp = await this.apply(ente, imp, claim, beat);
+      await this.step(imp, 'decided');
+    }
     if (imp.status === 'WRITING_OUTCOME') imp = await this.answer(ente, folder, imp, beat);
     return this.reportOf(ente, imp, resumed);
+  }
+
+  private async step(imp: FileImport, step: ImportStep): Promise<void> {
+    await this.options.hooks?.afterStep?.(imp.id, step);
   }
 
   private async required(id: string): Promise<FileImport> {
@@ -412,7 +443,8 @@ export class Importer {
     let last = Date.now();
     return async () => {
       if (Date.now() - last < this.leaseMs / 4) return;
-      if (!(await this.store.imports.heartbeat(importId, this.owner))) throw importTakenOver(importId, this.owner);
+      if (!(await this.store.imports.heartbeat(importId, this.owner)))
+        throw importTakenOver(importId, this.owner);
       last = Date.now();
     };
   }
@@ -445,43 +477,59 @@ export class Importer {
   }
 
   /** A problem that rejects the file before it is read: a bad sidecar, another ente's file name. */
-  private problemOf(ente: Ente, imp: FileImport, claim: Claim | null): Failure | null {
-    if (!claim) return { code: 'F_FORMAT', message: `the claimed file ${imp.claimedName ?? ''} left processing/` };
+  private async problemOf(ente: Ente, imp: FileImport, claim: Claim | null): Promise<Failure | null> {
+    if (!claim)
+      return { code: 'F_FORMAT', message: `the claimed file ${imp.claimedName ?? ''} left processing/` };
     if (claim.sidecarProblem) return { code: 'F_CHECKSUM', message: claim.sidecarProblem };
-    const named = factsOfFileName(imp.fileName)?.enteFiscalCode;
+    const named = await enteOfFileName(imp.fileName);
     if (named && named !== ente.fiscalCode) {
-      return { code: 'F_ENTE', message: `the file name is for ente ${named}, this drop folder for ${ente.fiscalCode}` };
+      return {
+        code: 'F_ENTE',
+        message: `the file name is for ente ${named}, this drop folder for ${ente.fiscalCode}`,
+      };
     }
     return null;
   }
 
   /** Pass 1: the whole file read without writing; any file-level error rejects it. */
   private async validate(ente: Ente, imp: FileImport, claim: Claim | null, beat: () => Promise<void>) {
-    const problem = this.problemOf(ente, imp, claim);
+    const problem = await this.problemOf(ente, imp, claim);
     if (problem) return this.reject(ente, imp, problem);
-    let format: ImportFormat;
-    let items = 0;
-    let lines = 0;
-    let flowId: string | null = null;
+    let read: ValidatedFacts;
     try {
-      const opened = await this.open(ente, imp, claim as Claim);
-      format = opened.format;
-      flowId = opened.file.header.flowId ?? null;
-      for await (const item of opened.file.items) {
-        items += 1;
-        lines += item.record ? item.record.lines.length : 1;
-        if (items % 1000 === 0) await beat();
-      }
+      read = await this.readThrough(ente, imp, claim as Claim, beat);
     } catch (err) {
       if (!isFileFormatError(err)) throw err;
       return this.reject(ente, imp, failureOf(err));
     }
-    await this.store.imports.markValidated(imp.id, this.owner, { format, flowId, itemCount: items, lineCount: lines });
+    await this.store.imports.markValidated(imp.id, this.owner, read);
     return this.required(imp.id);
   }
 
+  /** Reads every item of the file, counting them; throws FileFormatError wherever one is found. */
+  private async readThrough(
+    ente: Ente,
+    imp: FileImport,
+    claim: Claim,
+    beat: () => Promise<void>,
+  ): Promise<ValidatedFacts> {
+    const { file, format } = await this.open(ente, imp, claim);
+    let itemCount = 0;
+    let lineCount = 0;
+    for await (const item of file.items) {
+      itemCount += 1;
+      lineCount += linesOfItem(item);
+      if (itemCount % 1000 === 0) await beat();
+    }
+    return { format, flowId: file.header.flowId ?? null, itemCount, lineCount };
+  }
+
   private reject(ente: Ente, imp: FileImport, failure: Failure): Promise<FileImport> {
-    return this.decide(ente, imp, { result: 'REJECTED', errorCode: failure.code, errorMessage: failure.message });
+    return this.decide(ente, imp, {
+      result: 'REJECTED',
+      errorCode: failure.code,
+      errorMessage: failure.message,
+    });
   }
 
   /** Records the result, with the import's notifications when DONE, in one transaction. */
@@ -504,7 +552,7 @@ export class Importer {
       fileName: imp.fileName,
       actor: this.actor,
       defaultServiceCode: file.header.serviceCode || fileOptionsOf(imp.options).serviceCode,
-      keepNotices: imp.format === PPAY_XML_FORMAT,
+      keepNotices: imp.format === PPAY_XML,
     };
     const services = new ServiceCache(this.store, ente);
     let itemNo = 0;
@@ -524,7 +572,7 @@ export class Importer {
       batch = [];
       lines = 0;
     }
-    if (batch.length > 0) await this.commit(scope, services, batch, ++batchNo, beat);
+    if (batch.length > 0) await this.commit(scope, services, batch, batchNo + 1, beat);
     return this.decide(ente, await this.required(imp.id), { result: 'DONE' });
   }
 
@@ -540,7 +588,7 @@ export class Importer {
         await applyBatch(this.store, services, scope, batch);
         break;
       } catch (err) {
-        if (attempt >= BATCH_ATTEMPTS || !isTransientDbError(err)) throw err;
+        if (attempt >= BATCH_ATTEMPTS || !isRetryableBatchError(err)) throw err;
         await sleep(100 * attempt);
       }
     }
@@ -551,10 +599,12 @@ export class Importer {
   /** The outcome files, the claim moved to done/ or rejected/, the row finished. */
   private async answer(ente: Ente, folder: DropFolder, imp: FileImport, beat: () => Promise<void>) {
     await writeOutcomeFiles(this.store, folder, imp, ente, beat);
+    await this.step(imp, 'answered');
     await this.finishClaim(folder, imp);
-    const finished = await this.store.imports.finish(imp.id, this.owner);
+    await this.step(imp, 'moved');
+    // Before the row is final: once DONE, nobody would come back to remove it.
     await rm(this.workDirOf(imp.id), { recursive: true, force: true });
-    return finished;
+    return this.store.imports.finish(imp.id, this.owner);
   }
 
   private async finishClaim(folder: DropFolder, imp: FileImport): Promise<void> {
@@ -571,7 +621,11 @@ export class Importer {
     };
     const rejected = imp.result === 'REJECTED';
     try {
-      await folder.finish(claim, rejected ? 'rejected' : 'done', rejected ? `${imp.errorCode}: ${imp.errorMessage}` : undefined);
+      await folder.finish(
+        claim,
+        rejected ? 'rejected' : 'done',
+        rejected ? `${imp.errorCode}: ${imp.errorMessage}` : undefined,
+      );
     } catch (err) {
       // The file is in neither processing/ nor its target: nothing left to move.
       if (!isDomainError(err, 'INVALID_INPUT')) throw err;
@@ -603,38 +657,43 @@ export class Importer {
     return target;
   }
 
-  private async open(ente: Ente, imp: FileImport, claim: Claim): Promise<{ file: ImportFile; format: ImportFormat }> {
+  private async open(
+    ente: Ente,
+    imp: FileImport,
+    claim: Claim,
+  ): Promise<{ file: ImportFile; format: ImportFormat }> {
     const options = fileOptionsOf(imp.options);
-    const filePath = await this.workPath(imp, claim);
-    const format = await detectImportFormat(filePath, options.format);
-    const file = await readerFor(format)(filePath, {
-      format,
-      enteFiscalCode: ente.fiscalCode,
-      serviceCode: options.serviceCode,
-      expectCount: options.expectCount,
-      expectTotalCents: options.expectTotalCents,
-    });
-    return { file, format };
+    return openImportInput(await this.workPath(imp, claim), { ...options, enteFiscalCode: ente.fiscalCode });
   }
 
   // -------------------------------------------------------------------------------------------
   // One file given by the operator
   // -------------------------------------------------------------------------------------------
 
-  private async oneFile(enteFiscalCode: string, filePath: string, fileOptions: FileOptions): Promise<FileReport> {
-    const ente = await requireEnte(this.store, enteFiscalCode);
+  private async oneFile(
+    enteFiscalCode: string,
+    filePath: string,
+    fileOptions: FileOptions,
+  ): Promise<FileReport> {
+    const ente = await this.activeEnte(enteFiscalCode);
     const folder = this.folderOf(ente);
     if (!(folder instanceof LocalDropFolder)) {
-      throw domainError('INVALID_INPUT', 'importing a given file needs a local drop folder', { field: 'file' });
+      throw domainError('INVALID_INPUT', 'importing a given file needs a local drop folder', {
+        field: 'file',
+      });
     }
     await folder.ensureLayout();
     const name = path.basename(filePath);
     assertInputName(name);
     const target = folder.pathOf('in', name);
     if (await existsFile(target)) {
-      throw domainError('INVALID_INPUT', `in/${name} is already waiting: run without --file, or rename the file`, {
-        field: 'file',
-      });
+      throw domainError(
+        'INVALID_INPUT',
+        `in/${name} is already waiting: run without --file, or rename the file`,
+        {
+          field: 'file',
+        },
+      );
     }
     const sha256 = await sha256OfFile(filePath);
     await writeFileAtomically(target, createReadStream(filePath));
@@ -643,7 +702,12 @@ export class Importer {
   }
 
   /** Another instance claimed the copied file first: its report once it is finished. */
-  private async awaitOther(ente: Ente, folder: DropFolder, name: string, sha256: string): Promise<FileReport> {
+  private async awaitOther(
+    ente: Ente,
+    folder: DropFolder,
+    name: string,
+    sha256: string,
+  ): Promise<FileReport> {
     const deadline = Date.now() + AWAIT_OTHER_MS;
     while (Date.now() < deadline) {
       const imp = await this.store.imports.findLatest(ente.id, name, sha256);

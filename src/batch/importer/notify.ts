@@ -2,9 +2,10 @@
 // transaction that records the import's result, like the SOAP upload worker's, so it exists exactly
 // when the import is DONE. The callback names one service, so a file is announced once per service
 // of its records, to each client bound to the ente and that service with a callback URL; the
-// notificationId derives from (client, import, service). Item outcomes are included up to the
-// callback's 1000; lines of no known service (unknown service code) and rejected files are answered
-// in the outcome file only.
+// notificationId derives from (client, import, service). Records of no known service (syntax
+// errors, an unknown service code) are reported in every notification of the file, so a
+// single-service file, the usual case, is reported whole. Item outcomes are included up to the
+// callback's 1000. A rejected file has no records: it is answered by its outcome file only.
 
 import type { ErrorCode } from '../../domain/errors.ts';
 import type { Store } from '../../db/store.ts';
@@ -44,7 +45,8 @@ const DOMAIN_CODE_OF: Readonly<Record<RowErrorCode, ErrorCode>> = {
   E_DUE_DATE: 'INVALID_DATE',
   E_TAXONOMY: 'INVALID_TRANSFER',
   E_IUV_ALLOCATION: 'IUV_EXHAUSTED',
-  E_INTERNAL: 'INVALID_INPUT',
+  // No domain code means "internal"; CONFIG_INVALID is answered PPAY_SYSTEM_ERROR, as it should.
+  E_INTERNAL: 'CONFIG_INVALID',
 };
 
 function domainCodeOf(code: string | null): ErrorCode {

@@ -21,7 +21,7 @@ import {
   type OutcomeXmlRecord,
 } from '../formats/outcome.ts';
 import type { FileErrorCode, ImportAction, OutcomeCode, OutcomeLine } from '../formats/types.ts';
-import { PPAY_XML_FORMAT } from '../formats/xmlFile.ts';
+import { PPAY_XML } from './readers.ts';
 
 /** Lines read from the database per query while streaming the CSV outcome. */
 const PAGE_SIZE = 2000;
@@ -44,7 +44,7 @@ export function outcomeLineOf(line: ImportLine): OutcomeLine {
 
 /** Whether the input was a ppay XML file (answered with an XML outcome too). */
 export function isXmlImport(imp: FileImport): boolean {
-  return imp.format === PPAY_XML_FORMAT || (imp.format === null && /\.xml$/i.test(imp.fileName));
+  return imp.format === PPAY_XML || (imp.format === null && /\.xml$/i.test(imp.fileName));
 }
 
 function rejectionOf(imp: FileImport): { code: FileErrorCode; message: string } | null {
@@ -62,7 +62,11 @@ async function removeLeftoverParts(folder: DropFolder, name: string): Promise<vo
   }
 }
 
-async function* pagesOf(store: Store, importId: string, beat: () => Promise<void>): AsyncGenerator<ImportLine> {
+async function* pagesOf(
+  store: Store,
+  importId: string,
+  beat: () => Promise<void>,
+): AsyncGenerator<ImportLine> {
   let after = 0;
   for (;;) {
     const page = await store.imports.lines(importId, { afterRowNo: after, limit: PAGE_SIZE });
@@ -114,11 +118,18 @@ function xmlRecordOf(line: ImportLine): OutcomeXmlRecord {
 }
 
 /** The XML outcome; an XML input is at most a few MB (xmlFile.ts), so its records fit in memory. */
-async function writeXml(store: Store, folder: DropFolder, imp: FileImport, ente: Ente, beat: () => Promise<void>) {
+async function writeXml(
+  store: Store,
+  folder: DropFolder,
+  imp: FileImport,
+  ente: Ente,
+  beat: () => Promise<void>,
+) {
   const name = outcomeXmlFileName(imp.fileName);
   await removeLeftoverParts(folder, name);
   const records: OutcomeXmlRecord[] = [];
-  if (!rejectionOf(imp)) for await (const line of pagesOf(store, imp.id, beat)) records.push(xmlRecordOf(line));
+  if (!rejectionOf(imp))
+    for await (const line of pagesOf(store, imp.id, beat)) records.push(xmlRecordOf(line));
   const xml = buildOutcomeXml(
     {
       enteFiscalCode: ente.fiscalCode,

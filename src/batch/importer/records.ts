@@ -50,11 +50,7 @@ function defaultIban(scope: RecordScope): string | null {
   return scope.service.iban ?? scope.ente.iban ?? null;
 }
 
-function transferDraft(
-  transfer: ImportTransfer,
-  scope: RecordScope,
-  field: string,
-): TransferDraft {
+function transferDraft(transfer: ImportTransfer, scope: RecordScope, field: string): TransferDraft {
   const own = !transfer.enteFiscalCode || transfer.enteFiscalCode === scope.ente.fiscalCode;
   const iban = transfer.iban ?? (own ? defaultIban(scope) : null);
   if (!iban) {

@@ -248,14 +248,18 @@ function lineColumns(importId: string, line: ImportLine) {
   };
 }
 
-// Lock timeouts (SQLite, another process held the write lock past busy_timeout) and PostgreSQL
-// deadlocks / serialization failures: the transaction changed nothing and may simply be run again.
+// Lock timeouts (SQLite: another process held the write lock past busy_timeout), PostgreSQL
+// deadlocks and serialization failures: the transaction changed nothing and may be run again.
 const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', '40P01', '40001']);
 
-/** Whether a failed write may be retried as it is (nothing of it was committed). */
-export function isTransientDbError(err: unknown): boolean {
+/**
+ * Whether a failed batch transaction may simply be run again: a lock timeout or deadlock, or a
+ * unique violation (another instance stored the same positionId after the batch checked; the
+ * retried batch sees it and answers E_ALREADY_EXISTS).
+ */
+export function isRetryableBatchError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && TRANSIENT_CODES.has(code);
+  return (typeof code === 'string' && TRANSIENT_CODES.has(code)) || isUniqueViolation(err);
 }
 
 function positionRow(enteId: number, item: NewFilePosition, now: string) {
@@ -295,7 +299,15 @@ export function createImportsRepository(db: Db, clock: Clock) {
     return row ? toImport(row) : null;
   };
 
-  const event = (id: string, action: string, from: string | null, to: string | null, cause: string, actor: string, payload?: unknown) =>
+  const event = (
+    id: string,
+    action: string,
+    from: string | null,
+    to: string | null,
+    cause: string,
+    actor: string,
+    payload?: unknown,
+  ) =>
     appendEvent(db, clock, {
       entityType: IMPORT,
       entityId: id,
@@ -333,7 +345,8 @@ export function createImportsRepository(db: Db, clock: Clock) {
           ente_id: input.enteId,
           file_name: input.fileName,
           claimed_name: input.claimedName ?? null,
-          options: input.options === undefined || input.options === null ? null : JSON.stringify(input.options),
+          options:
+            input.options === undefined || input.options === null ? null : JSON.stringify(input.options),
           status: 'CLAIMING',
           owner: input.owner,
           heartbeat_at: now,
@@ -402,7 +415,11 @@ export function createImportsRepository(db: Db, clock: Clock) {
      * Moves an import from an owner judged gone to `owner`: only if it is still held by that owner
      * with that very heartbeat, so of two instances taking over at once exactly one succeeds.
      */
-    async takeOver(id: string, from: { owner: string; heartbeatAt: string }, owner: string): Promise<boolean> {
+    async takeOver(
+      id: string,
+      from: { owner: string; heartbeatAt: string },
+      owner: string,
+    ): Promise<boolean> {
       const now = isoNow(clock);
       const changed = await db('imports')
         .where({ id, owner: from.owner, heartbeat_at: from.heartbeatAt })
@@ -426,21 +443,31 @@ export function createImportsRepository(db: Db, clock: Clock) {
     /** CLAIMED → IMPORTING once the whole file was read without a file-level error. */
     async markValidated(id: string, owner: string, facts: ValidatedFacts): Promise<void> {
       const now = isoNow(clock);
-      const changed = await db('imports').where({ id, owner, status: 'CLAIMED' }).update({
-        status: 'IMPORTING',
-        format: facts.format,
-        flow_id: clip(facts.flowId, 64),
-        item_count: facts.itemCount,
-        line_count: facts.lineCount,
-        heartbeat_at: now,
-        updated_at: now,
-      });
+      const changed = await db('imports')
+        .where({ id, owner, status: 'CLAIMED' })
+        .update({
+          status: 'IMPORTING',
+          format: facts.format,
+          flow_id: clip(facts.flowId, 64),
+          item_count: facts.itemCount,
+          line_count: facts.lineCount,
+          heartbeat_at: now,
+          updated_at: now,
+        });
       if (changed === 0) throw importTakenOver(id, owner);
-      await event(id, 'status_changed', 'CLAIMED', 'IMPORTING', 'the file reads without file-level errors', owner, {
-        format: facts.format,
-        items: facts.itemCount,
-        lines: facts.lineCount,
-      });
+      await event(
+        id,
+        'status_changed',
+        'CLAIMED',
+        'IMPORTING',
+        'the file reads without file-level errors',
+        owner,
+        {
+          format: facts.format,
+          items: facts.itemCount,
+          lines: facts.lineCount,
+        },
+      );
     },
 
     /**
@@ -493,10 +520,18 @@ export function createImportsRepository(db: Db, clock: Clock) {
           updated_at: now,
         });
       if (changed === 0) throw importTakenOver(id, owner);
-      await event(id, 'status_changed', current.status, 'WRITING_OUTCOME', `result ${decision.result}`, owner, {
-        errorCode: decision.errorCode ?? null,
-        lines: counts,
-      });
+      await event(
+        id,
+        'status_changed',
+        current.status,
+        'WRITING_OUTCOME',
+        `result ${decision.result}`,
+        owner,
+        {
+          errorCode: decision.errorCode ?? null,
+          lines: counts,
+        },
+      );
       return (await get(id)) as FileImport;
     },
 
@@ -517,7 +552,9 @@ export function createImportsRepository(db: Db, clock: Clock) {
     },
 
     async findByClaimedName(enteId: number, claimedName: string): Promise<FileImport | null> {
-      const row = await db<ImportRow>('imports').where({ ente_id: enteId, claimed_name: claimedName }).first();
+      const row = await db<ImportRow>('imports')
+        .where({ ente_id: enteId, claimed_name: claimedName })
+        .first();
       return row ? toImport(row) : null;
     },
 
@@ -525,7 +562,10 @@ export function createImportsRepository(db: Db, clock: Clock) {
     async findLatest(enteId: number, fileName: string, sha256: string): Promise<FileImport | null> {
       const row = await db<ImportRow>('imports')
         .where({ ente_id: enteId, file_name: fileName, sha256 })
-        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
         .first();
       return row ? toImport(row) : null;
     },
@@ -551,7 +591,10 @@ export function createImportsRepository(db: Db, clock: Clock) {
     async list(enteId: number, limit = 100): Promise<FileImport[]> {
       const rows = await db<ImportRow>('imports')
         .where({ ente_id: enteId })
-        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
         .limit(limit);
       return rows.map(toImport);
     },
@@ -566,34 +609,51 @@ export function createImportsRepository(db: Db, clock: Clock) {
       return rows.map(toLine);
     },
 
-    /** The lines of one service's records, in row order (for a notification of ≤1000 records). */
+    /**
+     * The lines of one service's records and of the records of no known service (syntax errors,
+     * unknown service codes), in row order: what a notification of ≤1000 records reports.
+     */
     async linesOfService(importId: string, serviceId: number): Promise<ImportLine[]> {
       const rows = await db<ImportLineRow>('import_lines')
-        .where({ import_id: importId, service_id: serviceId })
+        .where({ import_id: importId })
+        .andWhere((q) => q.where('service_id', serviceId).orWhereNull('service_id'))
         .orderBy('row_no');
       return rows.map(toLine);
     },
 
     countLines,
 
-    /** Records per service and whether each was applied (OK / WARN) or not (KO). */
+    /**
+     * Records per service and whether each was applied (OK / WARN) or not (KO); the records of no
+     * known service count with every service (they are reported to each, see linesOfService).
+     */
     async serviceSummaries(importId: string): Promise<ServiceSummary[]> {
       const items = db('import_lines')
         .where({ import_id: importId })
-        .whereNotNull('service_id')
         .groupBy('service_id', 'item_no')
         .select('service_id', db.raw(`max(case when outcome = 'KO' then 1 else 0 end) as ko`))
         .as('items');
-      const rows: Array<{ service_id: number | string; n: number | string; ko: number | string }> = await db
-        .from(items)
-        .groupBy('service_id')
-        .orderBy('service_id')
-        .select('service_id', db.raw('count(*) as n'), db.raw('sum(ko) as ko'));
-      return rows.map((row) => {
-        const itemCount = toInt(row.n);
-        const koCount = toInt(row.ko);
-        return { serviceId: toInt(row.service_id), itemCount, okCount: itemCount - koCount, koCount };
-      });
+      const rows: Array<{ service_id: number | string | null; n: number | string; ko: number | string }> =
+        await db
+          .from(items)
+          .groupBy('service_id')
+          .select('service_id', db.raw('count(*) as n'), db.raw('sum(ko) as ko'));
+      const unattributed = rows.find((r) => r.service_id === null);
+      const extraItems = unattributed ? toInt(unattributed.n) : 0;
+      const extraKo = unattributed ? toInt(unattributed.ko) : 0;
+      return rows
+        .filter((r) => r.service_id !== null)
+        .map((row) => {
+          const itemCount = toInt(row.n) + extraItems;
+          const koCount = toInt(row.ko) + extraKo;
+          return {
+            serviceId: toInt(row.service_id as number),
+            itemCount,
+            okCount: itemCount - koCount,
+            koCount,
+          };
+        })
+        .sort((a, b) => a.serviceId - b.serviceId);
     },
 
     /**
