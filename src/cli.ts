@@ -15,6 +15,7 @@ import { createStore, type Store } from './db/store.ts';
 import { isDomainError } from './domain/errors.ts';
 import { seedDemo } from './app/seedDemo.ts';
 import { addClient, addEnte, addService, setClientEndpoints, showPosition } from './app/admin.ts';
+import { setDropFolder, showDropFolder, type SetDropFolderInput } from './app/dropFolders.ts';
 import { describeJobs, jobStatuses, runJobNow } from './batch/scheduler.ts';
 import { SCHEDULED_JOB_NAMES } from './batch/schedule.ts';
 import type { PaymentStep } from './emulator/index.ts';
@@ -76,6 +77,39 @@ function collect(value: string, previous: string[] = []): string[] {
       .map((v) => v.trim())
       .filter(Boolean),
   ];
+}
+
+interface DropFolderOptions {
+  local?: boolean;
+  sftp?: boolean;
+  host?: string;
+  port?: string;
+  user?: string;
+  keyFile?: string;
+  hostFingerprint?: string;
+  root?: string;
+  check?: boolean;
+}
+
+/** What `ente drop-folder` asks to store; null to only show (and --check) the settings. */
+function dropFolderInput(ente: string, opts: DropFolderOptions): SetDropFolderInput | null {
+  const sftpValues = [opts.host, opts.port, opts.user, opts.keyFile, opts.hostFingerprint, opts.root];
+  const anySftpValue = sftpValues.some((v) => v !== undefined);
+  if (opts.local && opts.sftp) throw new UsageError('choose one of --local and --sftp');
+  if (anySftpValue && !opts.sftp)
+    throw new UsageError('--host, --port, --user, --key-file, --host-fingerprint and --root go with --sftp');
+  if (opts.local) return { ente, kind: 'local' };
+  if (!opts.sftp) return null;
+  return {
+    ente,
+    kind: 'sftp',
+    host: opts.host,
+    port: opts.port,
+    username: opts.user,
+    keyFile: opts.keyFile,
+    hostFingerprint: opts.hostFingerprint,
+    root: opts.root,
+  };
 }
 
 function buildCli(): Command {
@@ -173,6 +207,41 @@ function buildCli(): Command {
         print(created);
       },
     );
+
+  ente
+    .command('drop-folder')
+    .description(
+      "show or set where the ente's drop folder lives: local folders under <data>/sftp/<cf>/ (the default) or a remote SFTP server",
+    )
+    .argument('<cf>', 'fiscal code of the ente')
+    .option('--local', 'use the local folders under <data>/sftp/<cf>/')
+    .option('--sftp', 'pull from and push to a remote SFTP server (needs the options below)')
+    .option('--host <host>', 'SFTP server host')
+    .option('--port <port>', 'SFTP server port (default 22)')
+    .option('--user <name>', 'login user name')
+    .option('--key-file <path>', 'unencrypted private key file (only its path is stored)')
+    .option(
+      '--host-fingerprint <SHA256:...>',
+      "the server's host key fingerprint, as ssh-keygen -l prints it",
+    )
+    .option('--root <path>', 'remote folder holding in/ processing/ done/ rejected/ out/')
+    .option('--check', 'connect, create the folders when missing and list what waits in in/')
+    .action(async (enteFiscalCode: string, opts: DropFolderOptions) => {
+      const input = dropFolderInput(enteFiscalCode, opts);
+      const view = await withStore(async (store, config) => {
+        const shown = input
+          ? await setDropFolder(store, input, config.dataDir)
+          : await showDropFolder(store, enteFiscalCode, config.dataDir);
+        if (!opts.check) return shown;
+        const { checkEnteDropFolder } = await import('./batch/enteDropFolders.ts');
+        const check = await checkEnteDropFolder(store, config.dataDir, enteFiscalCode, {
+          settleMs: config.importSettleMs,
+          requireSidecar: config.importRequireSidecar,
+        });
+        return { ...shown, check };
+      });
+      print(view);
+    });
 
   const service = program.command('service').description('services (tipi dovuto) of an ente');
   service
@@ -393,7 +462,7 @@ function buildCli(): Command {
   reconcileCommand
     .command('export')
     .description(
-      "write each ente's reconciliation report of a day (XML, signed when configured, and CSV) into <data>/sftp/<ente>/out/",
+      "write each ente's reconciliation report of a day (XML, signed when configured, and CSV) into its drop folder's out/ (<data>/sftp/<ente>/out/, or the remote one)",
     )
     .option('--date <YYYY-MM-DD>', 'the day the report covers (default: yesterday, Europe/Rome)')
     .option('--ente <cf>', 'only this ente')
@@ -406,6 +475,7 @@ function buildCli(): Command {
       }
       const { describeExport, exportReconciliationReports } =
         await import('./app/reconciliation/exportReport.ts');
+      const { openRemoteDropFolder } = await import('./batch/enteDropFolders.ts');
       const result = await withStore((store, config) =>
         exportReconciliationReports({
           store,
@@ -413,6 +483,7 @@ function buildCli(): Command {
           date: opts.date,
           enteFiscalCode: opts.ente,
           signing: config.exportSigning ?? null,
+          remoteOutFolderOf: (_store, ente) => openRemoteDropFolder(store, config.dataDir, ente),
         }),
       );
       if (opts.json) print(result);

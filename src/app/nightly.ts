@@ -7,7 +7,11 @@ import { romeDate } from '../pagopa/time.ts';
 import { reportExpiredReservations } from './gestionale/expiredReservations.ts';
 import { reconcile } from './reconciliation/reconcile.ts';
 import type { FlowNodePort } from './reconciliation/fetchFlows.ts';
-import { dayBefore, exportReconciliationReports } from './reconciliation/exportReport.ts';
+import {
+  dayBefore,
+  exportReconciliationReports,
+  type RemoteOutFolderOf,
+} from './reconciliation/exportReport.ts';
 import type { SigningKey } from '../xml/signing.ts';
 
 /** What the nightly reconciliation needs besides the store. */
@@ -20,6 +24,8 @@ export interface ReconciliationSettings {
   node: () => FlowNodePort | null;
   /** PPAY_EXPORT_SIGNING_KEY / _CERT: signs the nightly reconciliation exports when set. */
   exportSigning?: SigningKey | null;
+  /** Enti with a remote SFTP drop folder get their reconciliation export there (src/batch/jobs.ts). */
+  remoteOutFolderOf?: RemoteOutFolderOf;
 }
 
 export interface NightlySettings {
@@ -74,6 +80,7 @@ function reconciliationExportJob(r: ReconciliationSettings): NightlyJob {
         date: dayBefore(romeDate(now)),
         signing: r.exportSigning ?? null,
         clock: () => now,
+        remoteOutFolderOf: r.remoteOutFolderOf,
       }),
   };
 }

@@ -9,16 +9,20 @@ import type { FlowNodePort } from '../app/reconciliation/fetchFlows.ts';
 import { addDays, italianDate } from '../domain/payability.ts';
 import { exportExpiredNotices } from './exports/expiredNotices.ts';
 import { exportPaymentsOfTheDay } from './exports/payments.ts';
+import { openRemoteDropFolder } from './enteDropFolders.ts';
 import type { DropFolder } from './dropFolder/port.ts';
 import type { ScheduledJob } from './scheduler.ts';
 import { SCHEDULED_JOB_NAMES, type ScheduledJobName } from './schedule.ts';
 
 export interface JobCatalogueSettings {
   nightly: NightlySettings;
-  /** PPAY_DATA_DIR: the exports go to <dataDir>/sftp/<ente fiscal code>/out/. */
+  /**
+   * PPAY_DATA_DIR: the exports go to <dataDir>/sftp/<ente fiscal code>/out/, or to the out/ of the
+   * ente's remote SFTP drop folder when its settings name one (src/batch/enteDropFolders.ts).
+   */
   dataDir: string;
-  /** An ente's drop folder, when not the local one under dataDir. */
-  dropFolderFor?: (enteFiscalCode: string) => DropFolder;
+  /** An ente's drop folder, instead of the one its settings give. */
+  dropFolderFor?: (enteFiscalCode: string) => DropFolder | Promise<DropFolder>;
   /** The day the exports cover, instead of the day before their slot (`ppay jobs run --date`). */
   exportDate?: string;
 }
@@ -80,6 +84,7 @@ export function jobCatalogueFor(
         flowCreditDays: config.flowCreditDays,
         node,
         exportSigning: config.exportSigning ?? null,
+        remoteOutFolderOf: (store, ente) => openRemoteDropFolder(store, config.dataDir, ente),
       },
     },
     dataDir: config.dataDir,

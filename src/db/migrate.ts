@@ -18,6 +18,7 @@ import * as createEmulatorFlowTables from './migrations/0014_create_emulator_flo
 import * as createReconciliationTables from './migrations/0015_create_reconciliation_tables.ts';
 import * as createImportTables from './migrations/0016_create_import_tables.ts';
 import * as createJobRuns from './migrations/0017_create_job_runs.ts';
+import * as createEnteDropFolders from './migrations/0018_create_ente_drop_folders.ts';
 
 /** A migration module exports only `up`: the schema moves forward, never back. */
 interface NamedMigration {
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0015_create_reconciliation_tables', migration: createReconciliationTables },
   { name: '0016_create_import_tables', migration: createImportTables },
   { name: '0017_create_job_runs', migration: createJobRuns },
+  { name: '0018_create_ente_drop_folders', migration: createEnteDropFolders },
 ];
 
 function refuseRollback(): Promise<void> {

@@ -39,6 +39,10 @@ import {
 } from './repositories/bankStatements.ts';
 import { createAnomaliesRepository, type AnomaliesRepository } from './repositories/anomalies.ts';
 import { createJobRunsRepository, type JobRunsRepository } from './repositories/jobRuns.ts';
+import {
+  createEnteDropFoldersRepository,
+  type EnteDropFoldersRepository,
+} from './repositories/enteDropFolders.ts';
 import { createDailyExportsRepository, type DailyExportsRepository } from './repositories/dailyExports.ts';
 import {
   createCollectedPaymentsRepository,
@@ -74,6 +78,7 @@ export interface Store {
   anomalies: AnomaliesRepository;
   imports: ImportsRepository;
   jobRuns: JobRunsRepository;
+  enteDropFolders: EnteDropFoldersRepository;
   dailyExports: DailyExportsRepository;
   /**
    * Runs fn with a store bound to a new transaction (a savepoint when this store is already in one):
@@ -107,6 +112,7 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     bankStatements: createBankStatementsRepository(db, clock),
     anomalies: createAnomaliesRepository(db, clock),
     jobRuns: createJobRunsRepository(db, clock),
+    enteDropFolders: createEnteDropFoldersRepository(db, clock),
     dailyExports: createDailyExportsRepository(db),
     imports: createImportsRepository(db, clock),
     transaction: (fn) =>

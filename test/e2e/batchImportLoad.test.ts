@@ -1,5 +1,6 @@
 // Issue 7 acceptance, the heavy half (DESIGN §8): `ppay import` as a real process on a real SQLite
-// file and the ente's local drop folder.
+// file (on a fresh PostgreSQL schema instead when DATABASE_URL=postgres://…) and the ente's local
+// drop folder.
 // - A 100,000-row ppay CSV is imported with a peak resident set under 300 MB (the kernel's
 //   ru_maxrss of the importer process, see importProcess.ts) and its outcome has 100,000 lines.
 // - A 50,000-row import killed with SIGKILL at 10 random moments (a seeded schedule, printed; set
@@ -18,11 +19,12 @@ import {
   describeRun,
   dropFile,
   generateCsvFile,
+  importProgress,
   importRecords,
   leftoverWork,
   listFolder,
   megabytes,
-  openSqliteSite,
+  openSiteFromEnv,
   originalNames,
   outcomeProblems,
   positionCounts,
@@ -31,13 +33,80 @@ import {
   runImport,
   seededRandom,
   spawnImport,
-  type ImportRun,
+  type SpawnedImport,
   type ImportSite,
   type OutcomeFile,
 } from '../support/importProcess.ts';
 
 const MAX_PEAK_BYTES = 300 * 1024 * 1024;
 const KILLS = 10;
+/** PPAY_IMPORT_BATCH_ROWS's default: the lines the importer commits per transaction. */
+const BATCH_ROWS = 500;
+
+/**
+ * Where a kill lands: `claim` the moment the file shows up in processing/ (around the claim's
+ * rename and its record); `start` after `ms` (start-up, the first pass reading the file); `apply`
+ * once the import has committed `items` records, `extraMs` later (inside the next batch);
+ * `outcome` as soon as the import is writing its outcome file.
+ */
+type KillAt =
+  | { phase: 'claim' }
+  | { phase: 'start'; ms: number }
+  | { phase: 'apply'; items: number; extraMs: number }
+  | { phase: 'outcome' };
+
+/**
+ * Ten kill points: the first at the claim, then six drawn from `random` at places of the apply
+ * pass (ascending, each run resumes past the previous one) and two at random moments of start-up
+ * and the first pass, put at random places of the sequence; the last while the outcome is written.
+ */
+function killSchedule(random: () => number, rows: number, startupMs: number, batchMs: number): KillAt[] {
+  const apply: KillAt[] = Array.from({ length: KILLS - 4 }, () => Math.floor(random() * rows))
+    .sort((a, b) => a - b)
+    .map((items) => ({ phase: 'apply', items, extraMs: Math.round(random() * batchMs) }));
+  const schedule = [...apply];
+  for (let i = 0; i < 2; i++) {
+    const ms = Math.round(random() * startupMs);
+    schedule.splice(Math.floor(random() * (schedule.length + 1)), 0, { phase: 'start', ms });
+  }
+  return [{ phase: 'claim' }, ...schedule, { phase: 'outcome' }];
+}
+
+function describeKill(at: KillAt): string {
+  if (at.phase === 'claim') return 'at the claim';
+  if (at.phase === 'start') return `${at.ms} ms after the start`;
+  if (at.phase === 'apply') return `${at.extraMs} ms after ${at.items} records were committed`;
+  return 'while the outcome is written';
+}
+
+/**
+ * Kills the run at `at`, watching the import's record every 10 ms; whatever the point, it kills at
+ * once when the outcome is being written, the last moment before the run may end on its own.
+ * False when the run ended first (nothing left to kill).
+ */
+async function killWhen(
+  site: ImportSite,
+  name: string,
+  spawned: SpawnedImport,
+  at: KillAt,
+): Promise<boolean> {
+  let exited = false;
+  void spawned.finished.then(() => (exited = true));
+  if (at.phase === 'claim') {
+    while (!exited && (await listFolder(site, 'processing')).length === 0) await delay(1);
+    return !exited && spawned.child.kill('SIGKILL');
+  }
+  let dueAt = at.phase === 'start' ? Date.now() + at.ms : Infinity;
+  while (!exited && Date.now() < dueAt) {
+    const progress = await importProgress(site, name);
+    if (progress?.status === 'WRITING_OUTCOME') break;
+    const applied =
+      progress?.status === 'IMPORTING' && progress.nextItem >= (at.phase === 'apply' ? at.items : 0);
+    if (at.phase === 'apply' && dueAt === Infinity && applied) dueAt = Date.now() + at.extraMs;
+    await delay(10);
+  }
+  return !exited && spawned.child.kill('SIGKILL');
+}
 
 function log(text: string): void {
   process.stdout.write(`      · ${text}\n`);
@@ -58,11 +127,11 @@ async function expectFinished(site: ImportSite, inputName: string): Promise<void
   expect(await listFolder(site, 'out')).to.deep.equal([outcomeFileName(inputName)]);
 }
 
-describe('batch import at scale (real `ppay import` processes, SQLite)', function () {
+describe('batch import at scale (real `ppay import` processes; SQLite, or DATABASE_URL=postgres://…)', function () {
   this.timeout(15 * 60_000);
   const sites: ImportSite[] = [];
   async function newSite(): Promise<ImportSite> {
-    const site = await openSqliteSite();
+    const site = await openSiteFromEnv();
     sites.push(site);
     return site;
   }
@@ -104,6 +173,7 @@ describe('batch import at scale (real `ppay import` processes, SQLite)', functio
     const after = await positionCounts(site);
     expect(after.positions - before.positions).to.equal(summary.positions);
     expect(after.options - before.options).to.equal(100_000);
+    expect(after.events - before.events).to.equal(summary.positions);
     const outcome = await readOutcomeOf(site, name);
     await expectEveryRowAnswered(site, outcome, 100_000);
     log(`checked the outcome and the database in ${Date.now() - started} ms`);
@@ -123,8 +193,8 @@ describe('batch import at scale (real `ppay import` processes, SQLite)', functio
 
   it('ends with exactly 50,000 positions and one complete outcome after 10 SIGKILLs and restarts', async () => {
     const rows = 50_000;
-    // Calibration on a site of its own: the start-up cost and the time per row of this machine,
-    // so the kill moments spread over the whole import instead of bunching in its start-up.
+    // Calibration on a site of its own: this machine's start-up time and time per row, which
+    // size the start-up kills and the random delay of the kills inside a batch.
     const calibration = await newSite();
     const idle = await runImport(calibration);
     expect(idle.code, describeRun(idle)).to.equal(0);
@@ -146,27 +216,22 @@ describe('batch import at scale (real `ppay import` processes, SQLite)', functio
     await dropFile(site, name, { file });
 
     const seed = Number(process.env.PPAY_TEST_KILL_SEED ?? randomInt(2 ** 31));
-    const random = seededRandom(seed);
+    const schedule = killSchedule(seededRandom(seed), rows, idle.ms, perRowMs * BATCH_ROWS);
     log(`kill schedule seed ${seed} (PPAY_TEST_KILL_SEED=${seed} replays it)`);
     const started = Date.now();
-    for (let kill = 1; kill <= KILLS; kill++) {
-      // Between most of the start-up and the expected end of what is left, kept short of that
-      // end (a run that finishes before its kill would leave nothing to kill).
-      const done = (await positionCounts(site)).options;
-      const earliest = idle.ms * 0.7;
-      const latest = idle.ms + (rows - done) * perRowMs * 0.7;
-      const at = Math.round(earliest + random() * (latest - earliest));
+    for (const [i, at] of schedule.entries()) {
+      const before = (await positionCounts(site)).options;
       const spawned = await spawnImport(site);
-      await Promise.race([delay(at), spawned.finished]);
-      const killed = spawned.child.kill('SIGKILL');
-      const run: ImportRun = await spawned.finished;
-      // Where it died: the import's step (none yet: still starting or claiming) and its progress.
-      const step = (await importRecords(site)).map((r) => r.status).join('+') || 'no import yet';
-      const stored = (await positionCounts(site)).options;
-      log(`kill ${kill} at ${at} ms: ${step}, options ${done} → ${stored}`);
+      const landed = await killWhen(site, name, spawned, at);
+      const run = await spawned.finished;
+      const steps = (await importRecords(site)).map((r) => r.status).join('+') || 'none';
+      log(
+        `kill ${i + 1} (${describeKill(at)}): ${landed ? 'killed' : 'MISSED'}, ` +
+          `import records ${steps}, options ${before} → ${(await positionCounts(site)).options}`,
+      );
       expect(
-        killed && run.signal === 'SIGKILL',
-        `kill ${kill} landed (seed ${seed}): ${describeRun(run)}`,
+        landed && run.signal === 'SIGKILL',
+        `kill ${i + 1} (seed ${seed}): ${describeRun(run)}`,
       ).to.equal(true);
     }
     const last = await runImport(site);
@@ -176,6 +241,8 @@ describe('batch import at scale (real `ppay import` processes, SQLite)', functio
     const counts = await positionCounts(site);
     expect(counts.positions, `positions (seed ${seed})`).to.equal(rows);
     expect(counts.options, `options (seed ${seed})`).to.equal(rows);
+    // One creation event per position: no batch a kill interrupted left a trace of its own.
+    expect([counts.transfers, counts.events], `transfers, events (seed ${seed})`).to.deep.equal([rows, rows]);
     const outcome = await readOutcomeOf(site, name);
     await expectEveryRowAnswered(site, outcome, rows);
     await expectFinished(site, name);

@@ -163,4 +163,32 @@ forEachDatabase('batch import exactly once (real `ppay import` processes)', (ctx
       expect(problems.slice(0, 10), `${name}: ${problems.length} problems`).to.deep.equal([]);
     }
   });
+
+  it('imports the same content dropped under two names once, with two processes racing for them', async function () {
+    this.timeout(120_000);
+    const site = await newSite();
+    const names = [ppayCsvName(site, 'SAME-A'), ppayCsvName(site, 'SAME-B')];
+    const file = path.join(site.root, 'files', 'same.csv');
+    const summary = await generateCsvFile(file, { rows: 300, planEvery: 5 });
+    for (const name of names) await dropFile(site, name, { file });
+    const spawned = await Promise.all([spawnImport(site), spawnImport(site)]);
+    const runs = await Promise.all(spawned.map((s) => s.finished));
+    for (const run of runs) expect(run.code, describeRun(run)).to.equal(0);
+
+    const counts = await positionCounts(site);
+    expect([counts.positions, counts.options]).to.deep.equal([summary.positions, 300]);
+    const records = await importRecords(site);
+    const imported = records.filter((r) => r.status === 'DONE').map((r) => r.fileName);
+    expect(imported, 'one of the two names imported').to.have.length(1);
+    const [first] = imported as [string];
+    const [second] = names.filter((n) => n !== first) as [string];
+    expect(records.map((r) => [r.fileName, r.status, r.errorCode])).to.have.deep.members([
+      [first, 'DONE', null],
+      [second, 'REJECTED', 'F_DUP_FLOW'],
+    ]);
+    expect(await outcomeProblems(site, await readOutcomeOf(site, first), 300)).to.deep.equal([]);
+    expectAlreadyImported(await readOutcomeOf(site, second));
+    expect(originalNames(await listFolder(site, 'done'))).to.deep.equal([first]);
+    expect(originalNames(await listFolder(site, 'rejected'))).to.deep.equal([second]);
+  });
 });

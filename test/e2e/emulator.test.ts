@@ -19,7 +19,6 @@ import type { Knex } from 'knex';
 import { forEachDatabase, randomEnteFiscalCode } from '../support/db.ts';
 import { OFFICIAL_DOCUMENTS, officialValidator, specAvailable } from '../support/officialSchemas.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
-import { createPosition } from '../../src/app/positions.ts';
 import { startOnlinePayment } from '../../src/app/pagopa/rptPayments.ts';
 import type { Store } from '../../src/db/store.ts';
 import { loadManifest, XSD_DIR } from '../../src/soap/manifest.ts';
@@ -29,6 +28,7 @@ import { payNotice, type PaymentStep } from '../../src/emulator/index.ts';
 import { createEmulatorDb } from '../../src/emulator/db.ts';
 import {
   createLegacyEnte,
+  createLegacyTariPosition,
   startLegacyServer,
   type LegacyServer,
 } from '../integration/pagopaLegacySupport.ts';
@@ -375,23 +375,11 @@ forEachDatabase('pagoPA end to end: connector + emulator (current and legacy mod
   async function legacyNotice(positionId: string, amountCents: number): Promise<DemoPosition> {
     const fiscalCode = await legacyEnte();
     const iban = demo.enti[0]!.iban!;
-    const created = await createPosition(ctx.store, {
+    const created = await createLegacyTariPosition(ctx.store, {
       enteFiscalCode: fiscalCode,
-      serviceCode: 'TARI',
-      draft: {
-        positionId,
-        description: 'TARI 2026',
-        debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Mario Rossi' },
-        options: [
-          {
-            installment: 0,
-            amountCents,
-            dueDate: '2027-01-31',
-            transfers: [{ amountCents, iban, category: '9/0101101IM/' }],
-          },
-        ],
-      },
-      actor: 'mocha',
+      positionId,
+      amountCents,
+      iban,
       cause: 'legacy e2e',
     });
     const option = created.options[0]!;

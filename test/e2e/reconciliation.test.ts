@@ -382,6 +382,47 @@ forEachDatabase('reconciliation end to end', (ctx) => {
         return (await ctx.store.anomalies.list({ status: 'OPEN' })).map(anomalyKey).sort();
       }
 
+      /** The anomalies the faulty flows A and B give as soon as they are reconciled (no threshold needed). */
+      function reportingFaultAnomalies(): string[] {
+        return [
+          // a2 reported for more than its receipt says.
+          anomalyKey({
+            enteFiscalCode: COMUNE,
+            code: 'AMOUNT_MISMATCH',
+            flowId: flowA,
+            iuv: a[1]!.iuv,
+            amountCents: a[1]!.amountCents + WRONG_BY,
+            expectedAmountCents: a[1]!.amountCents,
+          }),
+          // The bank credited what was collected (a1 + a2 + a3), not flow A's total (a2 + 150 + a3).
+          anomalyKey({
+            enteFiscalCode: COMUNE,
+            code: 'AMOUNT_MISMATCH',
+            flowId: flowA,
+            iuv: null,
+            amountCents: sum(a),
+            expectedAmountCents: sum(a) - a[0]!.amountCents + WRONG_BY,
+          }),
+          // b1 reported twice: the second line is the duplicate, and flow B's total counts it.
+          anomalyKey({
+            enteFiscalCode: COMUNE,
+            code: 'DUPLICATE_LINE',
+            flowId: flowB,
+            iuv: b[0]!.iuv,
+            amountCents: b[0]!.amountCents,
+            expectedAmountCents: null,
+          }),
+          anomalyKey({
+            enteFiscalCode: COMUNE,
+            code: 'AMOUNT_MISMATCH',
+            flowId: flowB,
+            iuv: null,
+            amountCents: sum(b),
+            expectedAmountCents: sum(b) + b[0]!.amountCents,
+          }),
+        ];
+      }
+
       /** The status of flows A, B and C; every other flow (the first scenario's) stays RECONCILED. */
       async function flowStatuses(): Promise<Record<string, string>> {
         const statuses: Record<string, string> = {};
@@ -456,42 +497,7 @@ forEachDatabase('reconciliation end to end', (ctx) => {
       it('on the day itself: the reporting faults only (line amount, duplicate, flow totals against credits), nothing time-based yet', async () => {
         const result = await reconcileAsOf(world.today);
         expect(result.fetch).to.include({ stored: 3, invalid: 0 });
-        expect(await openAnomalies()).to.deep.equal(
-          [
-            anomalyKey({
-              enteFiscalCode: COMUNE,
-              code: 'AMOUNT_MISMATCH',
-              flowId: flowA,
-              iuv: a[1]!.iuv,
-              amountCents: a[1]!.amountCents + WRONG_BY,
-              expectedAmountCents: a[1]!.amountCents,
-            }),
-            anomalyKey({
-              enteFiscalCode: COMUNE,
-              code: 'AMOUNT_MISMATCH',
-              flowId: flowA,
-              iuv: null,
-              amountCents: sum(a),
-              expectedAmountCents: sum(a) - a[0]!.amountCents + WRONG_BY,
-            }),
-            anomalyKey({
-              enteFiscalCode: COMUNE,
-              code: 'DUPLICATE_LINE',
-              flowId: flowB,
-              iuv: b[0]!.iuv,
-              amountCents: b[0]!.amountCents,
-              expectedAmountCents: null,
-            }),
-            anomalyKey({
-              enteFiscalCode: COMUNE,
-              code: 'AMOUNT_MISMATCH',
-              flowId: flowB,
-              iuv: null,
-              amountCents: sum(b),
-              expectedAmountCents: sum(b) + b[0]!.amountCents,
-            }),
-          ].sort(),
-        );
+        expect(await openAnomalies()).to.deep.equal(reportingFaultAnomalies().sort());
         expect(await flowStatuses()).to.deep.equal({
           [flowA]: 'ANOMALY',
           [flowB]: 'ANOMALY',
@@ -515,41 +521,7 @@ forEachDatabase('reconciliation end to end', (ctx) => {
             amountCents: a[0]!.amountCents,
             expectedAmountCents: null,
           }),
-          // a2 reported for more than its receipt says.
-          anomalyKey({
-            enteFiscalCode: COMUNE,
-            code: 'AMOUNT_MISMATCH',
-            flowId: flowA,
-            iuv: a[1]!.iuv,
-            amountCents: a[1]!.amountCents + WRONG_BY,
-            expectedAmountCents: a[1]!.amountCents,
-          }),
-          // The bank credited what was collected (a1 + a2 + a3), not flow A's total (a2 + 150 + a3).
-          anomalyKey({
-            enteFiscalCode: COMUNE,
-            code: 'AMOUNT_MISMATCH',
-            flowId: flowA,
-            iuv: null,
-            amountCents: sum(a),
-            expectedAmountCents: sum(a) - a[0]!.amountCents + WRONG_BY,
-          }),
-          // b1 reported twice: the second line is the duplicate, and flow B's total counts it.
-          anomalyKey({
-            enteFiscalCode: COMUNE,
-            code: 'DUPLICATE_LINE',
-            flowId: flowB,
-            iuv: b[0]!.iuv,
-            amountCents: b[0]!.amountCents,
-            expectedAmountCents: null,
-          }),
-          anomalyKey({
-            enteFiscalCode: COMUNE,
-            code: 'AMOUNT_MISMATCH',
-            flowId: flowB,
-            iuv: null,
-            amountCents: sum(b),
-            expectedAmountCents: sum(b) + b[0]!.amountCents,
-          }),
+          ...reportingFaultAnomalies(),
           // Flow C's credit never came.
           anomalyKey({
             enteFiscalCode: UNIONE,

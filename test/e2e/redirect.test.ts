@@ -6,11 +6,10 @@
 // of two → checkout → both PAID. Refusals: tampered, expired and reused links, return URLs outside
 // the allow-list, a node that does not answer.
 
-import { createLegacyEnte } from '../integration/pagopaLegacySupport.ts';
+import { createLegacyEnte, createLegacyTariPosition } from '../integration/pagopaLegacySupport.ts';
 import { expect } from 'chai';
 import { forEachDatabase, randomEnteFiscalCode } from '../support/db.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
-import { createPosition } from '../../src/app/positions.ts';
 import { addClient } from '../../src/app/admin.ts';
 import { NodeClient } from '../../src/pagopa/nodeClient.ts';
 import type { Store } from '../../src/db/store.ts';
@@ -321,23 +320,11 @@ forEachDatabase('redirect models: Asincrona and Sincrona through the emulated ch
         iban,
         fiscalCode: randomEnteFiscalCode(),
       });
-      await createPosition(ctx.store, {
+      await createLegacyTariPosition(ctx.store, {
         enteFiscalCode: fiscalCode,
-        serviceCode: 'TARI',
-        draft: {
-          positionId,
-          description: 'TARI 2026',
-          debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Mario Rossi' },
-          options: [
-            {
-              installment: 0,
-              amountCents: 5000,
-              dueDate: '2027-01-31',
-              transfers: [{ amountCents: 5000, iban, category: '9/0101101IM/' }],
-            },
-          ],
-        },
-        actor: 'mocha',
+        positionId,
+        amountCents: 5000,
+        iban,
         cause: 'redirect e2e, legacy station',
       });
       await addClient(ctx.store, {

@@ -11,7 +11,6 @@ import * as soap from 'soap';
 import { randomEnteFiscalCode, TEST_IBAN, type DbContext } from '../support/db.ts';
 import { officialValidator, specAvailable } from '../support/officialSchemas.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
-import { createPosition } from '../../src/app/positions.ts';
 import { parseDecimalAmount } from '../../src/domain/money.ts';
 import { payNotice } from '../../src/emulator/index.ts';
 import { romeDate } from '../../src/pagopa/time.ts';
@@ -19,7 +18,12 @@ import { readRt } from '../../src/pagopa/rt.ts';
 import { readEnvelope } from '../../src/soap/envelope.ts';
 import { loadManifest } from '../../src/soap/manifest.ts';
 import { parseUntrusted, schemaSetFor } from '../../src/xml/schema.ts';
-import { createLegacyEnte, startLegacyServer, type LegacyServer } from './pagopaLegacySupport.ts';
+import {
+  createLegacyEnte,
+  createLegacyTariPosition,
+  startLegacyServer,
+  type LegacyServer,
+} from './pagopaLegacySupport.ts';
 
 export const DEMO_STATION = { broker: '12345678903', station: '12345678903_01', password: 'DemoStation01' };
 /** A second station of the demo broker, on the legacy dialect; createLegacyEnte's password. */
@@ -80,23 +84,11 @@ export async function startSettleWorld(ctx: DbContext): Promise<SettleWorld> {
   };
 
   const legacyNotice = async (positionId: string, amountCents: number): Promise<Notice> => {
-    const created = await createPosition(ctx.store, {
+    const created = await createLegacyTariPosition(ctx.store, {
       enteFiscalCode: legacyEnte,
-      serviceCode: 'TARI',
-      draft: {
-        positionId,
-        description: 'TARI 2026',
-        debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Mario Rossi' },
-        options: [
-          {
-            installment: 0,
-            amountCents,
-            dueDate: '2027-01-31',
-            transfers: [{ amountCents, iban: TEST_IBAN, category: '9/0101101IM/' }],
-          },
-        ],
-      },
-      actor: 'mocha',
+      positionId,
+      amountCents,
+      iban: TEST_IBAN,
       cause: 'emulator settle spec',
     });
     const option = created.options[0]!;

@@ -72,7 +72,7 @@ describe('createDb', () => {
     const db = open(`sqlite:${join(dir, 'pragmas.sqlite')}`);
     expect(await pragma(db, 'journal_mode')).to.equal('wal');
     expect(await pragma(db, 'foreign_keys')).to.equal(1);
-    expect(await pragma(db, 'busy_timeout')).to.equal(5000);
+    expect(await pragma(db, 'busy_timeout')).to.equal(15000);
     expect(await pragma(db, 'synchronous')).to.equal(1);
   });
 

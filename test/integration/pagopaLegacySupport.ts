@@ -13,6 +13,8 @@ import type { DbContext } from '../support/db.ts';
 import { OFFICIAL_DOCUMENTS, officialValidator, SPEC_DIR } from '../support/officialSchemas.ts';
 import { TEST_MAX_BODY_BYTES } from '../support/soapServer.ts';
 import { buildApp } from '../../src/main.ts';
+import { createPosition } from '../../src/app/positions.ts';
+import type { StoredPosition } from '../../src/db/repositories/positions.ts';
 import { pagopaBindings } from '../../src/soap/pagopa/bindings.ts';
 import { NodeClient } from '../../src/pagopa/nodeClient.ts';
 import { RptDispatcher } from '../../src/app/pagopa/rptSender.ts';
@@ -273,4 +275,31 @@ export async function createLegacyEnte(
     iban: opts.iban,
   });
   return opts.fiscalCode;
+}
+
+/** A single-payment TARI position (the service createLegacyEnte gives), as the ente's gestionale would load it. */
+export function createLegacyTariPosition(
+  store: DbContext['store'],
+  opts: { enteFiscalCode: string; positionId: string; amountCents: number; iban: string; cause: string },
+): Promise<StoredPosition> {
+  const { amountCents, iban } = opts;
+  return createPosition(store, {
+    enteFiscalCode: opts.enteFiscalCode,
+    serviceCode: 'TARI',
+    draft: {
+      positionId: opts.positionId,
+      description: 'TARI 2026',
+      debtor: { type: 'F', fiscalCode: 'RSSMRA85T10A562S', fullName: 'Mario Rossi' },
+      options: [
+        {
+          installment: 0,
+          amountCents,
+          dueDate: '2027-01-31',
+          transfers: [{ amountCents, iban, category: '9/0101101IM/' }],
+        },
+      ],
+    },
+    actor: 'mocha',
+    cause: opts.cause,
+  });
 }

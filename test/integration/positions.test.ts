@@ -56,26 +56,35 @@ async function withInterleavedWrite<T>(
   write: (store: Store) => Promise<T>,
 ): Promise<T> {
   const db = ctx.connect();
-  if (ctx.dialect === 'sqlite')
-    return interleaveOnSqlite(ctx.connection.url.slice('sqlite:'.length), db, id, write);
   return interleaveOnPostgres(ctx, db, id, write);
 }
 
+/**
+ * On SQLite every outermost transaction takes the write lock before its first read (src/db/knex.ts
+ * takeSqliteWriteLock), so another writer cannot commit between the read and the update: its write
+ * is refused as busy and the transition goes through. Returns whether the other write was refused.
+ */
 async function interleaveOnSqlite<T>(
   file: string,
   db: Knex,
   id: number,
   write: (store: Store) => Promise<T>,
-) {
-  const other = new Database(file);
+): Promise<{ result: T; otherRefused: boolean }> {
+  const other = new Database(file, { timeout: 50 });
   let done = false;
+  let otherRefused = false;
   db.on('query', (query: { sql: string }) => {
     if (done || !/^update [`"]positions[`"]/.test(query.sql)) return;
     done = true;
-    other.prepare('update positions set version = version + 1 where id = ?').run(id);
+    try {
+      other.prepare('update positions set version = version + 1 where id = ?').run(id);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      otherRefused = true;
+    }
   });
   try {
-    return await write(createStore(db));
+    return { result: await write(createStore(db)), otherRefused };
   } finally {
     other.close();
   }
@@ -332,8 +341,18 @@ forEachDatabase('positions repository', (ctx) => {
       expect(await headerRow(ctx.db, position.id)).to.include({ status: 'EXPIRED', version: 2 });
     });
 
-    it('refuses with CONCURRENT_UPDATE when another writer commits between the read and the update', async () => {
+    it('refuses with CONCURRENT_UPDATE when another writer commits between the read and the update', async function () {
       const { position } = await insertPosition(ctx.store);
+      if (ctx.dialect === 'sqlite') {
+        // SQLite serialises writers: the other write cannot land in between, so the change is kept.
+        const file = ctx.connection.url.slice('sqlite:'.length);
+        const { otherRefused } = await interleaveOnSqlite(file, ctx.connect(), position.id, (store) =>
+          store.positions.transition(position.id, 'CANCELLED', CHANGE),
+        );
+        expect(otherRefused).to.equal(true);
+        expect(await headerRow(ctx.db, position.id)).to.include({ status: 'CANCELLED' });
+        return;
+      }
       await expectRejection(
         withInterleavedWrite(ctx, position.id, (store) =>
           store.positions.transition(position.id, 'CANCELLED', CHANGE),

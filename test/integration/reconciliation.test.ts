@@ -8,9 +8,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { forEachDatabase } from '../support/db.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
-import { payNotice } from '../../src/emulator/index.ts';
+import { addDays } from '../../src/domain/payability.ts';
 import type { Store } from '../../src/db/store.ts';
 import type { Receipt } from '../../src/db/repositories/receipts.ts';
+import type { FlowDocument } from '../../src/reconciliation/model.ts';
 import { romeDate } from '../../src/pagopa/time.ts';
 import { reconcile, RECONCILIATION_LOCK } from '../../src/app/reconciliation/reconcile.ts';
 import { findLatestFlow, listAnomalies, unmatchedCredits } from '../../src/app/reconciliation/views.ts';
@@ -27,6 +28,7 @@ import {
   dropStatement,
   flowDocument,
   linesOf,
+  payAndGetReceipt,
   startReconciliationServer,
   statement,
   tempDataDir,
@@ -43,12 +45,6 @@ import type { FlowNodePort } from '../../src/app/reconciliation/fetchFlows.ts';
 const PSP = 'BCITITMM';
 const today = romeDate(new Date());
 
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
 forEachDatabase('reconciliation job', (ctx) => {
   let server: ReconciliationServer;
   let demo: DemoSummary;
@@ -60,25 +56,29 @@ forEachDatabase('reconciliation job', (ctx) => {
   const demoPosition = (positionId: string) => demo.positions.find((p) => p.positionId === positionId)!;
 
   /** The emulated PSP pays a demo notice (current model, paSendRTV2); returns the receipt stored. */
-  async function pay(noticeNumber: string, ente = COMUNE): Promise<Receipt> {
-    const result = await payNotice({
-      store: store(),
-      connectorUrl: server.url,
-      enteFiscalCode: ente,
-      noticeNumber,
-      psp: PSP,
-    });
-    expect(result.ok, JSON.stringify(result.steps)).to.equal(true);
-    const id = (await store().enti.getByFiscalCode(ente))!.id;
-    const position = await store().positions.findByNoticeNumber(id, noticeNumber);
-    const option = position!.options.find((o) => o.noticeNumber === noticeNumber)!;
-    const receipts = await store().receipts.listByIuv(id, option.iuv);
-    return receipts.at(-1)!;
-  }
+  const pay = (noticeNumber: string, ente = COMUNE): Promise<Receipt> =>
+    payAndGetReceipt(store(), server, { ente, noticeNumber, psp: PSP });
 
   const nextFlowId = () => {
     flowCounter += 1;
     return `${today}${PSP}-${ctx.dialect === 'sqlite' ? 1 : 2}${String(flowCounter).padStart(3, '0')}`;
+  };
+
+  /** Today's flow of one receipt to COMUNE, served by the node, and its credit in the treasury folder. */
+  const serveFlowAndCredit = (receipt: Receipt, fileTag: string, statementTag: string): FlowDocument => {
+    const doc = flowDocument({
+      flowId: nextFlowId(),
+      settlementDate: today,
+      payments: linesOf(receipt, COMUNE, today),
+    });
+    server.flows.put(doc);
+    dropStatement(
+      dataDir,
+      COMUNE,
+      `${fileTag}-${doc.flowId}.xml`,
+      camtOf(statement([creditFor(doc)], { statementId: `${statementTag}-${doc.flowId}` })),
+    );
+    return doc;
   };
 
   const run = (date = today, ente = COMUNE) =>
@@ -249,18 +249,7 @@ forEachDatabase('reconciliation job', (ctx) => {
 
   it('runs as a nightly job: fetches flows from the node and imports the treasury folder', async () => {
     const receipt = await pay(demoPosition('DEMO-MENSA-0001').noticeNumber);
-    const doc = flowDocument({
-      flowId: nextFlowId(),
-      settlementDate: today,
-      payments: linesOf(receipt, COMUNE, today),
-    });
-    server.flows.put(doc);
-    dropStatement(
-      dataDir,
-      COMUNE,
-      `nightly-${doc.flowId}.xml`,
-      camtOf(statement([creditFor(doc)], { statementId: `N-${doc.flowId}` })),
-    );
+    const doc = serveFlowAndCredit(receipt, 'nightly', 'N');
     const job = nightlyJobs({
       hour: 2,
       reservationMaxDays: 30,
@@ -408,18 +397,7 @@ forEachDatabase('reconciliation job', (ctx) => {
     const plan = demoPosition('DEMO-TARI-RATE-0001');
     const installment = plan.installments.find((i) => i.installment === 1)!;
     const receipt = await pay(installment.noticeNumber);
-    const doc = flowDocument({
-      flowId: nextFlowId(),
-      settlementDate: today,
-      payments: linesOf(receipt, COMUNE, today),
-    });
-    server.flows.put(doc);
-    dropStatement(
-      dataDir,
-      COMUNE,
-      `rate-${doc.flowId}.xml`,
-      camtOf(statement([creditFor(doc)], { statementId: `R-${doc.flowId}` })),
-    );
+    serveFlowAndCredit(receipt, 'rate', 'R');
     await run();
     expect(await optionStatus(installment.noticeNumber)).to.deep.equal({
       position: 'PARTIALLY_PAID',

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { forEachDatabase } from '../support/db.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
 import { addClient } from '../../src/app/admin.ts';
-import { payNotice } from '../../src/emulator/index.ts';
+import { addDays } from '../../src/domain/payability.ts';
 import { reconcile } from '../../src/app/reconciliation/reconcile.ts';
 import { buildFlussoRiversamento } from '../../src/pagopa/flussoRiversamento.ts';
 import { romeDate } from '../../src/pagopa/time.ts';
@@ -27,6 +27,7 @@ import {
   dropStatement,
   flowDocument,
   linesOf,
+  payAndGetReceipt,
   startReconciliationServer,
   statement,
   tempDataDir,
@@ -38,12 +39,6 @@ type Obj = Record<string, unknown>;
 
 const PSP = 'BCITITMM';
 const OTHER_PSP = 'UNCRITMM';
-
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 /** node-soap's client reads xs:date and xs:dateTime as Date objects. */
 function dayOf(value: unknown): string {
@@ -65,21 +60,12 @@ forEachDatabase('gestionale API: listReconciliationFlows and getReconciliationFl
   let unioneFlow: FlowDocument;
   let receipts: Receipt[];
 
-  async function pay(positionId: string): Promise<Receipt> {
-    const noticeNumber = demo.positions.find((p) => p.positionId === positionId)!.noticeNumber;
-    const result = await payNotice({
-      store: ctx.store,
-      connectorUrl: server.url,
-      enteFiscalCode: COMUNE,
-      noticeNumber,
+  const pay = (positionId: string): Promise<Receipt> =>
+    payAndGetReceipt(ctx.store, server, {
+      ente: COMUNE,
+      noticeNumber: demo.positions.find((p) => p.positionId === positionId)!.noticeNumber,
       psp: PSP,
     });
-    expect(result.ok, JSON.stringify(result.steps)).to.equal(true);
-    const ente = (await ctx.store.enti.getByFiscalCode(COMUNE))!;
-    const position = await ctx.store.positions.findByNoticeNumber(ente.id, noticeNumber);
-    const option = position!.options.find((o) => o.noticeNumber === noticeNumber)!;
-    return (await ctx.store.receipts.listByIuv(ente.id, option.iuv)).at(-1)!;
-  }
 
   before(async () => {
     demo = await seedDemo(ctx.store);

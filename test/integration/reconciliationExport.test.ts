@@ -11,7 +11,7 @@ import type { XmlDocument } from 'libxml2-wasm';
 import { forEachDatabase } from '../support/db.ts';
 import { expectDomainError } from '../support/expectDomainError.ts';
 import { seedDemo, type DemoSummary } from '../../src/app/seedDemo.ts';
-import { payNotice } from '../../src/emulator/index.ts';
+import { addDays } from '../../src/domain/payability.ts';
 import { reconcile } from '../../src/app/reconciliation/reconcile.ts';
 import {
   dayBefore,
@@ -36,6 +36,7 @@ import {
   dropStatement,
   flowDocument,
   linesOf,
+  payAndGetReceipt,
   startReconciliationServer,
   statement,
   tempDataDir,
@@ -51,12 +52,6 @@ const SIGNER: SigningKey = {
   certificatePem: fs.readFileSync(path.join(KEYS, 'export-signer.cert.pem'), 'utf8'),
 };
 const UNRELATED_CERT = fs.readFileSync(path.join(KEYS, 'unrelated.cert.pem'), 'utf8');
-
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 /** The texts an XPath selects in a report (the root carries the fl: prefix, children none). */
 function texts(xml: string, xpath: string): string[] {
@@ -100,21 +95,12 @@ forEachDatabase('nightly reconciliation export', (ctx) => {
   const exportDay = (date: string, extra: { signing?: SigningKey; clock?: () => Date } = {}) =>
     exportReconciliationReports({ store: ctx.store, dataDir, date, enteFiscalCode: COMUNE, ...extra });
 
-  async function pay(positionId: string): Promise<Receipt> {
-    const noticeNumber = demo.positions.find((p) => p.positionId === positionId)!.noticeNumber;
-    const result = await payNotice({
-      store: ctx.store,
-      connectorUrl: server.url,
-      enteFiscalCode: COMUNE,
-      noticeNumber,
+  const pay = (positionId: string): Promise<Receipt> =>
+    payAndGetReceipt(ctx.store, server, {
+      ente: COMUNE,
+      noticeNumber: demo.positions.find((p) => p.positionId === positionId)!.noticeNumber,
       psp: PSP,
     });
-    expect(result.ok, JSON.stringify(result.steps)).to.equal(true);
-    const ente = (await ctx.store.enti.getByFiscalCode(COMUNE))!;
-    const position = await ctx.store.positions.findByNoticeNumber(ente.id, noticeNumber);
-    const option = position!.options.find((o) => o.noticeNumber === noticeNumber)!;
-    return (await ctx.store.receipts.listByIuv(ente.id, option.iuv)).at(-1)!;
-  }
 
   before(async () => {
     demo = await seedDemo(ctx.store);

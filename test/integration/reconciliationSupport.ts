@@ -2,6 +2,7 @@
 // 0, fed by an in-memory FlowSource the test fills with flows built by buildFlussoRiversamento; a
 // NodeClient pointed at it; flows and bank statements built from the receipts the connector stored.
 
+import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { buildApp, defaultSoapBindings } from '../../src/main.ts';
 import { RptDispatcher } from '../../src/app/pagopa/rptSender.ts';
-import { mountEmulator } from '../../src/emulator/index.ts';
+import { mountEmulator, payNotice } from '../../src/emulator/index.ts';
 import type { FlowQuery, FlowReference, FlowSource } from '../../src/emulator/flows.ts';
 import type { Store } from '../../src/db/store.ts';
 import { NodeClient } from '../../src/pagopa/nodeClient.ts';
@@ -103,6 +104,26 @@ export async function startReconciliationServer(db: Knex, store: Store): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The emulated PSP pays a notice (current model, paSendRTV2) on the server; returns the receipt stored. */
+export async function payAndGetReceipt(
+  store: Store,
+  server: Pick<ReconciliationServer, 'url'>,
+  opts: { ente: string; noticeNumber: string; psp: string },
+): Promise<Receipt> {
+  const result = await payNotice({
+    store,
+    connectorUrl: server.url,
+    enteFiscalCode: opts.ente,
+    noticeNumber: opts.noticeNumber,
+    psp: opts.psp,
+  });
+  expect(result.ok, JSON.stringify(result.steps)).to.equal(true);
+  const enteId = (await store.enti.getByFiscalCode(opts.ente))!.id;
+  const position = await store.positions.findByNoticeNumber(enteId, opts.noticeNumber);
+  const option = position!.options.find((o) => o.noticeNumber === opts.noticeNumber)!;
+  return (await store.receipts.listByIuv(enteId, option.iuv)).at(-1)!;
 }
 
 /** The flow lines reporting a stored receipt's transfers to one ente, as a PSP writes them. */

@@ -6,7 +6,7 @@
 // folders, the outcome files and the ente's positions in the database.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -49,8 +49,10 @@ export interface ImportSite {
   readonly store: Store;
   readonly seeded: SeededEnte;
   readonly enteFiscalCode: string;
-  /** Whether closeSite must destroy db (a site on its own SQLite file). */
+  /** Whether closeSite must destroy db (a site on its own SQLite file or PostgreSQL schema). */
   readonly ownsDb: boolean;
+  /** The PostgreSQL schema closeSite drops, when the site made one. */
+  readonly schema?: string | undefined;
 }
 
 /** The suite's database as DATABASE_URL for another process (PostgreSQL: its schema as search_path). */
@@ -65,6 +67,7 @@ async function makeSite(
   db: Knex,
   store: Store,
   ownsDb: boolean,
+  schema?: string,
 ): Promise<ImportSite> {
   const dataDir = path.join(root, 'data');
   const seeded = await seedEnte(store);
@@ -77,6 +80,7 @@ async function makeSite(
     seeded,
     enteFiscalCode: seeded.ente.fiscalCode,
     ownsDb,
+    schema,
   };
   // The operator sets the drop folder up (and the SSH login that writes into it) before any import.
   for (const dir of DROP_FOLDER_DIRS) await mkdir(folderPath(site, dir), { recursive: true });
@@ -92,6 +96,31 @@ export async function openSqliteSite(): Promise<ImportSite> {
   return makeSite(root, databaseUrl, db, createStore(db), true);
 }
 
+/** A fresh data folder on a fresh schema of the PostgreSQL server at `serverUrl`, migrated. */
+export async function openPostgresSite(serverUrl: string): Promise<ImportSite> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'ppay-import-'));
+  const schema = `ppay_t_${randomBytes(6).toString('hex')}`;
+  const admin = createDb(serverUrl);
+  try {
+    await admin.raw('create schema ??', [schema]);
+  } finally {
+    await admin.destroy();
+  }
+  const db = createDb(serverUrl, { searchPath: schema });
+  await migrateLatest(db);
+  const databaseUrl = `${serverUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  return makeSite(root, databaseUrl, db, createStore(db), true, schema);
+}
+
+/**
+ * The site of the heavy suites, which run on one database only: PostgreSQL when DATABASE_URL
+ * names one (as forEachDatabase reads it), else a SQLite file, the default deployment.
+ */
+export function openSiteFromEnv(): Promise<ImportSite> {
+  const url = process.env.DATABASE_URL;
+  return url && /^postgres(ql)?:\/\//.test(url) ? openPostgresSite(url) : openSqliteSite();
+}
+
 /** A fresh data folder on the suite's database of forEachDatabase, with one more ente. */
 export async function openSiteOn(ctx: DbContext): Promise<ImportSite> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'ppay-import-'));
@@ -100,6 +129,7 @@ export async function openSiteOn(ctx: DbContext): Promise<ImportSite> {
 
 export async function closeSite(site: ImportSite | undefined): Promise<void> {
   if (!site) return;
+  if (site.schema) await site.db.raw('drop schema if exists ?? cascade', [site.schema]);
   if (site.ownsDb) await site.db.destroy();
   await rm(site.root, { recursive: true, force: true });
 }
@@ -502,6 +532,23 @@ export async function importRecords(site: ImportSite): Promise<ImportRecordRow[]
   }
   // Sorted here, not by the database: PostgreSQL's collation would order `_` and `-` its own way.
   return records.sort((a, b) => byName(a.fileName, b.fileName));
+}
+
+export interface ImportProgress {
+  status: string;
+  /** Records (and row errors) whose lines are committed. */
+  nextItem: number;
+}
+
+/** The step and progress of the import of `fileName` past its claim; null before there is one. */
+export async function importProgress(site: ImportSite, fileName: string): Promise<ImportProgress | null> {
+  const row = (await site
+    .db('imports')
+    .where({ ente_id: site.seeded.ente.id, file_name: fileName })
+    .whereNot('status', 'CLAIMING')
+    .orderBy('created_at', 'desc')
+    .first('status', 'next_item')) as { status: string; next_item: number | string } | undefined;
+  return row ? { status: row.status, nextItem: Number(row.next_item) } : null;
 }
 
 /** Code-unit order of names (stable sorts keep equal names in their order). */

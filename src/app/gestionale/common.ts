@@ -122,3 +122,28 @@ export async function oncePerRequestId<T>(
     return winner;
   }
 }
+
+/** The YYYY-MM-DD day of an xs:date, which may carry a zone suffix (the day is what counts). */
+function dayOf(value: string, field: string): string {
+  const day = value.slice(0, 10);
+  const date = new Date(`${day}T00:00:00Z`);
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(day) ||
+    Number.isNaN(date.getTime()) ||
+    date.toISOString().slice(0, 10) !== day
+  ) {
+    throw domainError('INVALID_DATE', `${field} is not a date`, { field });
+  }
+  return day;
+}
+
+/** The inclusive fromDate..toDate range of a list request, as YYYY-MM-DD days. */
+export function dayRangeOf(query: { fromDate: string; toDate: string }): {
+  fromDate: string;
+  toDate: string;
+} {
+  const fromDate = dayOf(query.fromDate, 'fromDate');
+  const toDate = dayOf(query.toDate, 'toDate');
+  if (toDate < fromDate) throw domainError('INVALID_INPUT', 'toDate is before fromDate', { field: 'toDate' });
+  return { fromDate, toDate };
+}

@@ -6,7 +6,7 @@ import { domainError } from '../../domain/errors.ts';
 import type { Store } from '../../db/store.ts';
 import type { Ente } from '../../db/repositories/enti.ts';
 import type { Service } from '../../db/repositories/services.ts';
-import type { GestionaleCaller } from './common.ts';
+import { dayRangeOf, type GestionaleCaller } from './common.ts';
 import { paymentViewOf, type PaymentView } from './receipt.ts';
 
 export const MAX_RANGE_DAYS = 31;
@@ -36,24 +36,10 @@ export interface PaymentsPage {
   payments: PaymentView[];
 }
 
-/** YYYY-MM-DD as a UTC midnight (an xs:date may carry a zone: the day is what counts). */
-function dayOf(value: string, field: string): Date {
-  const day = value.slice(0, 10);
-  const date = new Date(`${day}T00:00:00Z`);
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(day) ||
-    Number.isNaN(date.getTime()) ||
-    date.toISOString().slice(0, 10) !== day
-  ) {
-    throw domainError('INVALID_DATE', `${field} is not a date`, { field });
-  }
-  return date;
-}
-
 export async function listPayments(store: Store, query: ListPaymentsQuery): Promise<PaymentsPage> {
-  const from = dayOf(query.fromDate, 'fromDate');
-  const to = dayOf(query.toDate, 'toDate');
-  if (to < from) throw domainError('INVALID_INPUT', 'toDate is before fromDate', { field: 'toDate' });
+  const { fromDate, toDate } = dayRangeOf(query);
+  const from = new Date(`${fromDate}T00:00:00Z`);
+  const to = new Date(`${toDate}T00:00:00Z`);
   const days = (to.getTime() - from.getTime()) / DAY_MS + 1;
   if (days > MAX_RANGE_DAYS) {
     throw domainError(
@@ -70,7 +56,7 @@ export async function listPayments(store: Store, query: ListPaymentsQuery): Prom
   const { total, payments } = await store.collectedPayments.list({
     enteId: query.ente.id,
     serviceIds,
-    fromDate: from.toISOString().slice(0, 10),
+    fromDate,
     toDateExclusive: new Date(to.getTime() + DAY_MS).toISOString().slice(0, 10),
     limit: pageSize,
     offset: (pageNumber - 1) * pageSize,

@@ -8,6 +8,7 @@ import type { Store } from '../../db/store.ts';
 import type { Ente } from '../../db/repositories/enti.ts';
 import type { FlowStatus } from '../../db/repositories/reconciliationFlows.ts';
 import type { ReconciliationFlow } from '../callbacks/notifyReconciliation.ts';
+import { dayRangeOf } from './common.ts';
 import { findLatestFlow, listFlowSummaries, type FlowSummaryPage } from '../reconciliation/views.ts';
 
 export interface ReconciliationFlowsQuery {
@@ -34,30 +35,12 @@ export interface ReconciliationFlowAnswer {
   document: string | null;
 }
 
-/** The YYYY-MM-DD day of an xs:date, which may carry a zone suffix. */
-function dayOf(value: string, field: string): string {
-  const day = value.slice(0, 10);
-  const date = new Date(`${day}T00:00:00Z`);
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(day) ||
-    Number.isNaN(date.getTime()) ||
-    date.toISOString().slice(0, 10) !== day
-  ) {
-    throw domainError('INVALID_DATE', `${field} is not a date`, { field });
-  }
-  return day;
-}
-
 export async function listReconciliationFlows(
   store: Store,
   query: ReconciliationFlowsQuery,
 ): Promise<FlowSummaryPage> {
-  const fromDate = dayOf(query.fromDate, 'fromDate');
-  const toDate = dayOf(query.toDate, 'toDate');
-  if (toDate < fromDate) throw domainError('INVALID_INPUT', 'toDate is before fromDate', { field: 'toDate' });
   return listFlowSummaries(store, query.ente.id, {
-    fromDate,
-    toDate,
+    ...dayRangeOf(query),
     status: query.status ?? undefined,
     page: query.pageNumber ?? undefined,
     pageSize: query.pageSize ?? undefined,

@@ -241,7 +241,10 @@ async function updateItem(tx: Store, ctx: ItemContext, input: PositionInput): Pr
   const position = validate(ctx, input);
   const stored = await requireStored(tx, ctx, position.positionId, 'position.positionId');
   if (!isEditable(stored.status)) {
-    invalid('INVALID_STATE_TRANSITION', `a ${stored.status} position cannot be updated`);
+    // `from` lets the file channels answer E_CANCELLED / E_PAID (rowCodeOfDomainError).
+    throw domainError('INVALID_STATE_TRANSITION', `a ${stored.status} position cannot be updated`, {
+      from: stored.status,
+    });
   }
   const newNotices: Record<number, Notice> = {};
   for (const [i, option] of position.options.entries()) {

@@ -1,6 +1,7 @@
 // The nightly reconciliation export (issue 6 item 5, DESIGN §8 and §10): for each ente and one day,
 // the ReconciliationReport of src/reconciliation/report.ts written as XML (signed when a key is
-// configured) and CSV into the ente's drop folder, <dataDir>/sftp/<ente fiscal code>/out/.
+// configured) and CSV into the ente's drop folder, <dataDir>/sftp/<ente fiscal code>/out/, or the
+// out/ of its remote SFTP drop folder when it has one (`remoteOutFolderOf`, given by src/batch/jobs.ts).
 //
 // What "the day" covers (xsd/flows/ppay-flows.xsd, fl:ctReportHeader/reportDate), Europe/Rome days:
 // - flows: the latest revision of every flow settled that day, received that day, whose status
@@ -24,6 +25,9 @@ import type { StoredCredit } from '../../db/repositories/bankStatements.ts';
 import type { Clock } from '../../db/rows.ts';
 import { romeDate } from '../../pagopa/time.ts';
 import {
+  buildReconciliationReportCsv,
+  buildReconciliationReportXml,
+  reconciliationExportNames,
   reconciliationReportId,
   summarizeReport,
   writeReconciliationExport,
@@ -38,6 +42,16 @@ export const RECONCILIATION_EXPORT_LOCK = 'reconciliationExport';
 const LOCK_TTL_MS = 30 * 60_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** An ente's remote out/ folder (a RemoteSftpDropFolder): written through, then closed. */
+export interface RemoteOutFolder {
+  readonly location: string;
+  writeOut(name: string, content: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The ente's remote drop folder, or null when it uses its local folders (src/batch/enteDropFolders.ts). */
+export type RemoteOutFolderOf = (store: Store, ente: Ente) => Promise<RemoteOutFolder | null>;
+
 export interface ExportOptions {
   store: Store;
   /** PPAY_DATA_DIR: files go to <dataDir>/sftp/<ente fiscal code>/out/. */
@@ -51,6 +65,8 @@ export interface ExportOptions {
   clock?: Clock;
   /** Lock owner; a random one per run by default. */
   owner?: string;
+  /** Where enti with a remote drop folder get their files; without it every ente's go to its local out/. */
+  remoteOutFolderOf?: RemoteOutFolderOf;
 }
 
 export interface EnteExport {
@@ -160,19 +176,49 @@ export async function dailyReconciliationReport(
   };
 }
 
+/**
+ * Sends the day's XML and CSV to a remote out/ folder (each uploaded as `.part` and renamed),
+ * replacing an earlier run's; both are built before either is sent. The paths are `sftp://` URLs.
+ */
+async function pushReconciliationExport(
+  folder: RemoteOutFolder,
+  report: ReconciliationReport,
+  signing: SigningKey | undefined,
+): Promise<{ xmlPath: string; csvPath: string }> {
+  const names = reconciliationExportNames(report.enteFiscalCode, report.reportDate);
+  const xml = buildReconciliationReportXml(report, signing);
+  const csv = buildReconciliationReportCsv(report);
+  try {
+    await folder.writeOut(names.xml, xml);
+    await folder.writeOut(names.csv, csv);
+  } finally {
+    await folder.close();
+  }
+  return { xmlPath: `${folder.location}/out/${names.xml}`, csvPath: `${folder.location}/out/${names.csv}` };
+}
+
 /** Builds and writes one ente's files for the day; the previous run's files are replaced. */
 export async function exportEnteReport(
   store: Store,
   ente: Ente,
-  options: { dataDir: string; reportDate: string; signing?: SigningKey | null; clock?: Clock },
+  options: {
+    dataDir: string;
+    reportDate: string;
+    signing?: SigningKey | null;
+    clock?: Clock;
+    remoteOutFolderOf?: RemoteOutFolderOf | undefined;
+  },
 ): Promise<EnteExport> {
   const report = await dailyReconciliationReport(store, ente, options.reportDate, options.clock);
   const signing = options.signing ?? undefined;
-  const { xmlPath, csvPath } = await writeReconciliationExport({
-    outDir: enteOutFolder(options.dataDir, ente.fiscalCode),
-    report,
-    signing,
-  });
+  const remote = (await options.remoteOutFolderOf?.(store, ente)) ?? null;
+  const { xmlPath, csvPath } = remote
+    ? await pushReconciliationExport(remote, report, signing)
+    : await writeReconciliationExport({
+        outDir: enteOutFolder(options.dataDir, ente.fiscalCode),
+        report,
+        signing,
+      });
   return {
     enteFiscalCode: ente.fiscalCode,
     xmlPath,
@@ -213,6 +259,7 @@ export async function exportReconciliationReports(options: ExportOptions): Promi
             reportDate,
             signing: options.signing,
             clock,
+            remoteOutFolderOf: options.remoteOutFolderOf,
           }),
         );
       }

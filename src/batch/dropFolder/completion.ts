@@ -10,8 +10,15 @@
 // Ages compare the file's modification time with this machine's clock: a remote server's clock must
 // agree with ours (SFTP reports whole seconds), which is one more reason to prefer a sidecar.
 
-import type { CompletionSettings, Incoming, InvalidFile, ReadyFile, WaitingFile } from './port.ts';
-import { fileNameOfSidecar, isHiddenName, isInProgressName, isSidecarName, sidecarNameOf } from './names.ts';
+import type { Claim, CompletionSettings, Incoming, InvalidFile, ReadyFile, WaitingFile } from './port.ts';
+import {
+  fileNameOfSidecar,
+  isHiddenName,
+  isInProgressName,
+  isSidecarName,
+  sidecarNameOf,
+  type ClaimedName,
+} from './names.ts';
 
 /** Sidecars larger than this are not read: a sha256sum line is under 400 bytes. */
 export const MAX_SIDECAR_BYTES = 64 * 1024;
@@ -207,6 +214,16 @@ export function claimIntegrity(sidecarText: string | null, name: string, sha256:
   if (reading.sha256 === sha256) return { expectedSha256: sha256, sidecarProblem: null };
   const problem = `SHA-256 mismatch: the sidecar says ${reading.sha256}, the content is ${sha256}`;
   return { expectedSha256: reading.sha256, sidecarProblem: problem };
+}
+
+/** A claim as both drop folders describe it: the claimed names, the local copy, its sidecar check. */
+export function claimOf(
+  parsed: ClaimedName,
+  claimedName: string,
+  copy: { localPath: string; size: number; sha256: string },
+  sidecarText: string | null,
+): Claim {
+  return { ...parsed, claimedName, ...copy, ...claimIntegrity(sidecarText, parsed.name, copy.sha256) };
 }
 
 /**

@@ -7,13 +7,7 @@ import { lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { domainError } from '../../domain/errors.ts';
-import {
-  claimIntegrity,
-  DigestCache,
-  sortIncoming,
-  type InEntry,
-  type IncomingReader,
-} from './completion.ts';
+import { claimOf, DigestCache, sortIncoming, type InEntry, type IncomingReader } from './completion.ts';
 import {
   existsFile,
   isNotFound,
@@ -133,14 +127,7 @@ export class LocalDropFolder implements DropFolder {
     const size = (await lstat(localPath)).size;
     const sha256 = await sha256OfFile(localPath);
     const sidecarText = await readTextIfPresent(this.pathOf('processing', sidecarNameOf(claimedName)));
-    return {
-      ...parsed,
-      claimedName,
-      localPath,
-      size,
-      sha256,
-      ...claimIntegrity(sidecarText, parsed.name, sha256),
-    };
+    return claimOf(parsed, claimedName, { localPath, size, sha256 }, sidecarText);
   }
 
   open(claim: Claim): Readable {
@@ -168,6 +155,14 @@ export class LocalDropFolder implements DropFolder {
   async writeOut(name: string, content: string | Buffer | Readable): Promise<void> {
     assertPlainName(name);
     await writeFileAtomically(this.pathOf('out', name), content);
+  }
+
+  async putIn(name: string, content: Buffer | Readable): Promise<boolean> {
+    assertInputName(name);
+    const target = this.pathOf('in', name);
+    if (await existsFile(target)) return false;
+    await writeFileAtomically(target, content);
+    return true;
   }
 
   async listProcessing(): Promise<Claim[]> {

@@ -117,6 +117,12 @@ export interface DropFolder {
   writeOut(name: string, content: string | Buffer | Readable): Promise<void>;
 
   /**
+   * Puts a file into in/<name> as a gestionale would (a `.part` file renamed at the end), for
+   * `ppay import --file`. False, writing nothing, when in/<name> is already there.
+   */
+  putIn(name: string, content: Buffer | Readable): Promise<boolean>;
+
+  /**
    * Claims left in processing/ (by this or a killed instance), for crash recovery. Another live
    * instance's claims are listed too: the caller coordinates (a job lock, the import's own record).
    */

@@ -10,13 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { domainError } from '../../domain/errors.ts';
-import {
-  claimIntegrity,
-  DigestCache,
-  sortIncoming,
-  type InEntry,
-  type IncomingReader,
-} from './completion.ts';
+import { claimOf, DigestCache, sortIncoming, type InEntry, type IncomingReader } from './completion.ts';
 import { inBatches, isNotFound, removeIfPresent, sha256OfFile, writeFileAtomically } from './localFiles.ts';
 import {
   assertInputName,
@@ -268,14 +262,7 @@ export class RemoteSftpDropFolder implements DropFolder {
     const size = (await stat(localPath)).size;
     const sha256 = await sha256OfFile(localPath);
     const sidecarText = await this.remoteText(client, this.remote('processing', sidecarNameOf(claimedName)));
-    return {
-      ...parsed,
-      claimedName,
-      localPath,
-      size,
-      sha256,
-      ...claimIntegrity(sidecarText, parsed.name, sha256),
-    };
+    return claimOf(parsed, claimedName, { localPath, size, sha256 }, sidecarText);
   }
 
   open(claim: Claim): Readable {
@@ -328,6 +315,16 @@ export class RemoteSftpDropFolder implements DropFolder {
           ? content
           : Readable.from(inBatches(content));
     return this.run((client) => this.upload(client, body, 'out', name));
+  }
+
+  putIn(name: string, content: Buffer | Readable): Promise<boolean> {
+    assertInputName(name);
+    const body = Buffer.isBuffer(content) ? content : Readable.from(inBatches(content));
+    return this.run(async (client) => {
+      if (await client.exists(this.remote('in', name))) return false;
+      await this.upload(client, body, 'in', name);
+      return true;
+    });
   }
 
   listProcessing(): Promise<Claim[]> {

@@ -15,7 +15,7 @@ import { parseIsoDate } from '../../domain/position.ts';
 import type { Store } from '../../db/store.ts';
 import type { Ente } from '../../db/repositories/enti.ts';
 import { romeDateTime } from '../../pagopa/time.ts';
-import { dropFolderForEnte } from '../dropFolder/forEnte.ts';
+import { openEnteDropFolder } from '../enteDropFolders.ts';
 import type { DropFolder } from '../dropFolder/port.ts';
 import { formatPpayFileName } from '../fileNames.ts';
 
@@ -29,8 +29,8 @@ export interface DailyExportOptions {
   date: string;
   /** Only this ente (even if no longer active); by default every active ente. */
   enteFiscalCode?: string;
-  /** The ente's drop folder; by default its local folders under dataDir. */
-  dropFolderFor?: (enteFiscalCode: string) => DropFolder;
+  /** The ente's drop folder; by default as its settings say (src/batch/enteDropFolders.ts). */
+  dropFolderFor?: (enteFiscalCode: string) => DropFolder | Promise<DropFolder>;
 }
 
 export interface ExportedFile {
@@ -89,8 +89,9 @@ export function exportFileName(enteFiscalCode: string, kind: ExportKind, date: s
   return formatPpayFileName({ enteFiscalCode, flowId: kind, date, extension: 'csv' });
 }
 
-export function dropFolderOf(options: DailyExportOptions, enteFiscalCode: string): DropFolder {
-  return options.dropFolderFor?.(enteFiscalCode) ?? dropFolderForEnte(options.dataDir, enteFiscalCode);
+export async function dropFolderOf(options: DailyExportOptions, ente: Ente): Promise<DropFolder> {
+  if (options.dropFolderFor) return options.dropFolderFor(ente.fiscalCode);
+  return openEnteDropFolder(options.store, options.dataDir, ente);
 }
 
 export type CsvValue = string | number | null | undefined;
@@ -142,7 +143,7 @@ export async function forEachEnte(
   const date = requireDay(options.date);
   const files: ExportedFile[] = [];
   for (const ente of await exportEnti(options.store, options.enteFiscalCode)) {
-    const folder = dropFolderOf(options, ente.fiscalCode);
+    const folder = await dropFolderOf(options, ente);
     const fileName = exportFileName(ente.fiscalCode, kind, date);
     try {
       const rows = await write(ente, folder, fileName);

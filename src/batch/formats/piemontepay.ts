@@ -935,6 +935,8 @@ const FIELD_ESITO: ReadonlyArray<[RegExp, string]> = [
   [/^(Ragione sociale soggetto debitore|debtor_name)$/, '170'],
   [/^(Motivazione|change_reason)$/, '172'],
   [/^(Tipo aggiornamento|action)$/, '173'],
+  // The importer's field for a debtor set on a position whose debtor is not ANONIMO (records.ts).
+  [/^original_debtor$/, '218'],
 ];
 
 /** An outcome line, optionally with the field its error is about (ImportRowError.field). */

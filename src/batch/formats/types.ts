@@ -190,8 +190,17 @@ export class FileFormatError extends Error {
   }
 }
 
+/**
+ * By name and code too, not only instanceof: a reader loaded lazily (`import()` of detect.ts) may
+ * get its own copy of this module under a CommonJS-first loader (mocha with tsx), whose class differs.
+ */
 export function isFileFormatError(value: unknown, code?: FileErrorCode): value is FileFormatError {
-  return value instanceof FileFormatError && (code === undefined || value.code === code);
+  const isOne =
+    value instanceof FileFormatError ||
+    (value instanceof Error &&
+      value.name === 'FileFormatError' &&
+      (FILE_ERROR_CODES as readonly unknown[]).includes((value as { code?: unknown }).code));
+  return isOne && (code === undefined || (value as FileFormatError).code === code);
 }
 
 // ---------------------------------------------------------------------------------------------

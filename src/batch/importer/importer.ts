@@ -39,9 +39,8 @@ import {
   type ValidatedFacts,
 } from '../../db/repositories/imports.ts';
 import { requireEnte } from '../../app/positions.ts';
-import { dropFolderForEnte } from '../dropFolder/forEnte.ts';
-import { LocalDropFolder } from '../dropFolder/local.ts';
-import { existsFile, sha256OfFile, writeFileAtomically } from '../dropFolder/localFiles.ts';
+import { EnteDropFolders } from '../enteDropFolders.ts';
+import { sha256OfFile } from '../dropFolder/localFiles.ts';
 import { assertInputName, parseClaimedName } from '../dropFolder/names.ts';
 import { outcomeFileName, outcomeXmlFileName } from '../fileNames.ts';
 import type { Claim, CompletionSettings, DropFolder } from '../dropFolder/port.ts';
@@ -55,6 +54,7 @@ import {
 import { applyBatch, ServiceCache, type BatchScope, type PendingItem } from './applyBatch.ts';
 import { enqueueImportNotifications } from './notify.ts';
 import { isXmlImport, writeOutcomeFiles } from './outcomeFiles.ts';
+import { writeLegacyOutcomes } from './legacyOutcomes.ts';
 import { isAbandoned, newImporterOwner } from './owner.ts';
 import { enteOfFileName, openImportInput, PPAY_XML } from './readers.ts';
 
@@ -88,10 +88,10 @@ export interface ImporterOptions {
   store: Store;
   /** PPAY_DATA_DIR: drop folders under sftp/, working links under import-work/. */
   dataDir: string;
-  /** Completion rules of the local drop folders (settle time, required sidecar). */
+  /** Completion rules of the drop folders (settle time, required sidecar). */
   completion?: Partial<CompletionSettings> | undefined;
-  /** Which drop folder an ente uses; local folders under dataDir unless given. */
-  dropFolderFor?: ((ente: Ente) => DropFolder) | undefined;
+  /** Which drop folder an ente uses; as its settings say (src/batch/enteDropFolders.ts) unless given. */
+  dropFolderFor?: ((ente: Ente) => DropFolder | Promise<DropFolder>) | undefined;
   /** Lines per transaction (PPAY_IMPORT_BATCH_ROWS). */
   batchRows?: number | undefined;
   /** An import whose heartbeat is older than this is abandoned (PPAY_IMPORT_LEASE_MS). */
@@ -186,6 +186,7 @@ export class Importer {
   private readonly actor: string;
   private readonly now: () => Date;
   private readonly folders = new Map<number, DropFolder>();
+  private readonly enteFolders: EnteDropFolders;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ImporterOptions) {
@@ -195,6 +196,7 @@ export class Importer {
     this.leaseMs = options.leaseMs ?? DEFAULT_IMPORT_LEASE_MS;
     this.actor = options.actor ?? IMPORT_ACTOR;
     this.now = options.now ?? (() => new Date());
+    this.enteFolders = new EnteDropFolders(options.store, options.dataDir, options.completion);
   }
 
   /**
@@ -218,6 +220,7 @@ export class Importer {
     await this.queue.catch(() => undefined);
     for (const folder of this.folders.values()) await folder.close();
     this.folders.clear();
+    await this.enteFolders.close();
   }
 
   /** Passes of one Importer never overlap: an unfinished import of its own owner is then never live. */
@@ -227,18 +230,24 @@ export class Importer {
     return run;
   }
 
-  private folderOf(ente: Ente): DropFolder {
+  private async folderOf(ente: Ente): Promise<DropFolder> {
+    if (!this.options.dropFolderFor) return this.enteFolders.of(ente);
     let folder = this.folders.get(ente.id);
     if (!folder) {
-      folder = this.options.dropFolderFor
-        ? this.options.dropFolderFor(ente)
-        : dropFolderForEnte(this.options.dataDir, ente.fiscalCode, {
-            kind: 'local',
-            ...this.options.completion,
-          });
+      folder = await this.options.dropFolderFor(ente);
       this.folders.set(ente.id, folder);
     }
     return folder;
+  }
+
+  /** Runs fn on the ente's drop folder, then ends its connection (a remote one reconnects next time). */
+  private async withFolder<T>(ente: Ente, fn: (folder: DropFolder) => Promise<T>): Promise<T> {
+    const folder = await this.folderOf(ente);
+    try {
+      return await fn(folder);
+    } finally {
+      await folder.close();
+    }
   }
 
   private async pass(filter: { enteFiscalCode?: string | undefined }): Promise<PassReport> {
@@ -269,8 +278,11 @@ export class Importer {
     return ente;
   }
 
-  private async passOfEnte(ente: Ente, report: PassReport): Promise<void> {
-    const folder = this.folderOf(ente);
+  private passOfEnte(ente: Ente, report: PassReport): Promise<void> {
+    return this.withFolder(ente, (folder) => this.passOfFolder(ente, folder, report));
+  }
+
+  private async passOfFolder(ente: Ente, folder: DropFolder, report: PassReport): Promise<void> {
     await folder.ensureLayout();
     report.files.push(...(await this.recover(ente, folder)));
     const incoming = await folder.listIncoming();
@@ -424,7 +436,7 @@ export class Importer {
       imp = await this.apply(ente, imp, claim, beat);
       await this.step(imp, 'decided');
     }
-    if (imp.status === 'WRITING_OUTCOME') imp = await this.answer(ente, folder, imp, beat);
+    if (imp.status === 'WRITING_OUTCOME') imp = await this.answer(ente, folder, imp, claim, beat);
     return this.reportOf(ente, imp, resumed);
   }
 
@@ -597,8 +609,20 @@ export class Importer {
   }
 
   /** The outcome files, the claim moved to done/ or rejected/, the row finished. */
-  private async answer(ente: Ente, folder: DropFolder, imp: FileImport, beat: () => Promise<void>) {
+  private async answer(
+    ente: Ente,
+    folder: DropFolder,
+    imp: FileImport,
+    claim: Claim | null,
+    beat: () => Promise<void>,
+  ) {
     await writeOutcomeFiles(this.store, folder, imp, ente, beat);
+    // PiemontePay and MyPay inputs also get their gestionale's own outcome files.
+    const input = {
+      inputPath: claim ? await this.workPath(imp, claim) : null,
+      workDir: this.workDirOf(imp.id),
+    };
+    await writeLegacyOutcomes(this.store, folder, imp, input, beat);
     await this.step(imp, 'answered');
     await this.finishClaim(folder, imp);
     await this.step(imp, 'moved');
@@ -676,29 +700,25 @@ export class Importer {
     fileOptions: FileOptions,
   ): Promise<FileReport> {
     const ente = await this.activeEnte(enteFiscalCode);
-    const folder = this.folderOf(ente);
-    if (!(folder instanceof LocalDropFolder)) {
-      throw domainError('INVALID_INPUT', 'importing a given file needs a local drop folder', {
-        field: 'file',
-      });
-    }
-    await folder.ensureLayout();
     const name = path.basename(filePath);
     assertInputName(name);
-    const target = folder.pathOf('in', name);
-    if (await existsFile(target)) {
-      throw domainError(
-        'INVALID_INPUT',
-        `in/${name} is already waiting: run without --file, or rename the file`,
-        {
-          field: 'file',
-        },
-      );
-    }
     const sha256 = await sha256OfFile(filePath);
-    await writeFileAtomically(target, createReadStream(filePath));
-    const report = await this.claimAndImport(ente, folder, name, fileOptions);
-    return report ?? this.awaitOther(ente, folder, name, sha256);
+    return this.withFolder(ente, async (folder) => {
+      await folder.ensureLayout();
+      const source = createReadStream(filePath);
+      const placed = await folder.putIn(name, source).finally(() => source.destroy());
+      if (!placed) {
+        throw domainError(
+          'INVALID_INPUT',
+          `in/${name} is already waiting: run without --file, or rename the file`,
+          {
+            field: 'file',
+          },
+        );
+      }
+      const report = await this.claimAndImport(ente, folder, name, fileOptions);
+      return report ?? this.awaitOther(ente, folder, name, sha256);
+    });
   }
 
   /** Another instance claimed the copied file first: its report once it is finished. */

@@ -47,13 +47,13 @@ export function isXmlImport(imp: FileImport): boolean {
   return imp.format === PPAY_XML || (imp.format === null && /\.xml$/i.test(imp.fileName));
 }
 
-function rejectionOf(imp: FileImport): { code: FileErrorCode; message: string } | null {
+export function rejectionOf(imp: FileImport): { code: FileErrorCode; message: string } | null {
   if (imp.result !== 'REJECTED' || !imp.errorCode) return null;
   return { code: imp.errorCode as FileErrorCode, message: imp.errorMessage ?? imp.errorCode };
 }
 
 /** `.part` files a killed writer left for this name (the random part differs on every write). */
-async function removeLeftoverParts(folder: DropFolder, name: string): Promise<void> {
+export async function removeLeftoverParts(folder: DropFolder, name: string): Promise<void> {
   if (!(folder instanceof LocalDropFolder)) return;
   const out = folder.pathOf('out');
   const pattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[0-9a-f]{8}\\.part$`);
@@ -62,7 +62,8 @@ async function removeLeftoverParts(folder: DropFolder, name: string): Promise<vo
   }
 }
 
-async function* pagesOf(
+/** The import's lines in row order, read a page at a time (beating between pages). */
+export async function* pagesOf(
   store: Store,
   importId: string,
   beat: () => Promise<void>,
@@ -90,15 +91,14 @@ async function writeCsv(store: Store, folder: DropFolder, imp: FileImport, beat:
     else for await (const line of pagesOf(store, imp.id, beat)) await writer.write(outcomeLineOf(line));
     await writer.finish();
   };
+  // Either side failing ends the stream, so the other one stops instead of waiting on it.
+  const endBody = (err: unknown) => {
+    body.destroy(err as Error);
+    throw err;
+  };
   const results = await Promise.allSettled([
-    folder.writeOut(name, body).catch((err: unknown) => {
-      body.destroy(err as Error);
-      throw err;
-    }),
-    produce().catch((err: unknown) => {
-      body.destroy(err as Error);
-      throw err;
-    }),
+    folder.writeOut(name, body).catch(endBody),
+    produce().catch(endBody),
   ]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;

@@ -3,13 +3,20 @@
 // may leave out comes from the configuration, as for the other channels: a transfer without
 // beneficiary credits the ente, without IBAN the service's (else the ente's) IBAN, without taxonomy
 // the service's category; an option without transfers is one transfer of its whole amount.
-// A partial update (PiemontePay AGPD `M`) is merged onto the stored position, then applied whole.
+// A partial update (PiemontePay AGPD `M`, flat-file-formats.md §2) is merged onto the stored
+// position, then applied whole; its debtor may only identify the debtor of an anonymous position.
 //
 // Fields the position model does not hold yet are not stored: reference_year, notes, validity_to,
 // change_reason of `M` rows, and the accertamento (acc_year / acc_number) of transfers.
 
 import { domainError } from '../../domain/errors.ts';
-import type { DebtorDraft, PaymentOptionDraft, TransferDraft } from '../../domain/position.ts';
+import { isEditable } from '../../domain/positionState.ts';
+import {
+  ANONYMOUS_DEBTOR,
+  type DebtorDraft,
+  type PaymentOptionDraft,
+  type TransferDraft,
+} from '../../domain/position.ts';
 import type { Ente } from '../../db/repositories/enti.ts';
 import type { Service } from '../../db/repositories/services.ts';
 import type { StoredDebtor, StoredPosition, StoredTransfer } from '../../db/repositories/positions.ts';
@@ -17,6 +24,7 @@ import type { MetadataEntry } from '../../db/repositories/positionExtras.ts';
 import type { PositionInput, UploadItemInput } from '../../app/gestionale/uploadItems.ts';
 import type {
   CancelRecord,
+  ImportDebtor,
   ImportOption,
   ImportPosition,
   ImportPositionPatch,
@@ -169,6 +177,50 @@ function patchedOption(
   };
 }
 
+/**
+ * The field a patch's debtor is refused under when the position's debtor is known: PiemontePay
+ * answers 218 ("the original debtor is not ANONIMO"), and its compatibility outcome maps it so.
+ */
+export const ORIGINAL_DEBTOR_FIELD = 'original_debtor';
+
+/**
+ * The debtor after a patch. PiemontePay sets a debtor only on an anonymous position (§2, 218): the
+ * one a fine was issued to, identified later. The same fiscal code again is a retry (or a new
+ * address of the same debtor) and is accepted.
+ */
+function patchedDebtor(
+  given: ImportDebtor | undefined,
+  stored: StoredDebtor | null,
+): DebtorDraft | undefined {
+  if (!given) return debtorDraftOf(stored);
+  const anonymous = !stored || stored.fiscalCode === ANONYMOUS_DEBTOR;
+  if (!anonymous && stored.fiscalCode !== given.fiscalCode) {
+    throw domainError(
+      'INVALID_POSITION',
+      'the debtor can be set only on an anonymous (ANONIMO) position; send a full update to change it (218)',
+      { field: ORIGINAL_DEBTOR_FIELD },
+    );
+  }
+  return given;
+}
+
+/**
+ * The stored metadata with the patch's. PiemontePay gives the riferimenti pagamento as one block,
+ * so a patch that has them replaces every stored `rif.` pair; other keys are kept.
+ */
+function patchedMetadata(
+  patch: readonly MetadataPair[] | undefined,
+  stored: readonly MetadataEntry[],
+): MetadataEntry[] {
+  if (!patch) return [...stored];
+  const replaced = new Set(patch.map((pair) => pair.key));
+  const replacesReferences = patch.some((pair) => pair.key.startsWith('rif.'));
+  const kept = stored.filter(
+    (entry) => !replaced.has(entry.key) && !(replacesReferences && entry.key.startsWith('rif.')),
+  );
+  return [...kept, ...metadataOf(patch)];
+}
+
 /** A partial update (PatchRecord) merged onto the stored position: the full UPDATE to apply. */
 export function itemOfPatch(
   record: PatchRecord,
@@ -177,21 +229,35 @@ export function itemOfPatch(
   scope: RecordScope,
 ): UploadItemInput {
   const { patch } = record;
+  // Before the merge, so a cancelled or paid position answers E_CANCELLED / E_PAID, not a field rule.
+  if (!isEditable(stored.status)) {
+    throw domainError('INVALID_STATE_TRANSITION', `a ${stored.status} position cannot be updated`, {
+      from: stored.status,
+    });
+  }
   const options = [...stored.options].sort((a, b) => a.installment - b.installment);
+  // An AGPD row changes the single payment; a plan's installments are changed by a full update.
+  if (patch.option && !options.some((option) => option.installment === 0)) {
+    throw domainError(
+      'INVALID_INPUT',
+      `position ${stored.positionId} is a plan of installments: change its amounts and due dates with a full update`,
+      { field: 'option' },
+    );
+  }
   return {
     action: 'UPDATE',
     position: {
       draft: {
         positionId: stored.positionId,
         description: patch.description !== undefined ? cutText(patch.description) : stored.description,
-        debtor: patch.debtor ?? debtorDraftOf(stored.debtor),
+        debtor: patchedDebtor(patch.debtor, stored.debtor),
         validityDate: patch.validityFrom ?? stored.validityDate ?? undefined,
         options: options.map((option) =>
           patchedOption(option, option.installment === 0 ? patch.option : undefined, scope),
         ),
       },
       iuvs: options.map((option) => option.iuv),
-      metadata: patch.metadata ? metadataOf(patch.metadata) : [...storedMetadata],
+      metadata: patchedMetadata(patch.metadata, storedMetadata),
     },
   };
 }

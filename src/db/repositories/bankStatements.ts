@@ -24,19 +24,11 @@ export interface StoredStatement {
   importedAt: string;
 }
 
-export interface StoredCredit {
+/** A stored entry: the bank's fields as read, and what the connector made of them. */
+export interface StoredCredit extends BankEntry {
   id: number;
   enteId: number;
   statementRowId: number;
-  entryRef: string;
-  direction: 'CRDT' | 'DBIT';
-  amountCents: number;
-  bookingDate: string;
-  valueDate: string;
-  trn: string | null;
-  endToEndId: string | null;
-  debtorName: string | null;
-  remittanceInformation: string | null;
   flowId: string | null;
   matchedFlowRowId: number | null;
   dedupKey: string;

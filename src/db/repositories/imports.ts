@@ -11,7 +11,7 @@ import { isUniqueViolation } from '../errors.ts';
 import { appendEvent, appendEvents } from './events.ts';
 import { chunk, isoNow, toInt, toIntOrNull, type Clock } from '../rows.ts';
 import { INSERT_CHUNK_SIZE } from './iuv.ts';
-import type { Notice } from './positions.ts';
+import { optionColumns, positionColumns, transferRows, type Notice } from './positions.ts';
 
 const IMPORT = 'import';
 
@@ -263,25 +263,12 @@ export function isRetryableBatchError(err: unknown): boolean {
 }
 
 function positionRow(enteId: number, item: NewFilePosition, now: string) {
-  const { position } = item;
-  const d = position.debtor;
   return {
     ente_id: enteId,
     service_id: item.serviceId,
-    position_id: position.positionId,
+    position_id: item.position.positionId,
     status: 'VALID',
-    description: position.description,
-    debtor_type: d?.type ?? null,
-    debtor_fiscal_code: d?.fiscalCode ?? null,
-    debtor_full_name: d?.fullName ?? null,
-    debtor_email: d?.email ?? null,
-    debtor_street_name: d?.streetName ?? null,
-    debtor_civic_number: d?.civicNumber ?? null,
-    debtor_postal_code: d?.postalCode ?? null,
-    debtor_city: d?.city ?? null,
-    debtor_state_province_region: d?.stateProvinceRegion ?? null,
-    debtor_country: d?.country ?? null,
-    validity_date: position.validityDate,
+    ...positionColumns(item.position),
     version: 1,
     created_at: now,
     updated_at: now,
@@ -688,10 +675,7 @@ export function createImportsRepository(db: Db, clock: Clock) {
           part.map(({ item, option, notice }) => ({
             position_id: rowIds.get(item.position.positionId),
             ente_id: enteId,
-            installment: option.installment,
-            amount_cents: option.amountCents,
-            due_date: option.dueDate,
-            description: option.description,
+            ...optionColumns(option),
             iuv: notice.iuv,
             notice_number: notice.noticeNumber,
             status: 'UNPAID',
@@ -705,16 +689,7 @@ export function createImportsRepository(db: Db, clock: Clock) {
         for (const row of rows) optionIds.set(row.iuv, toInt(row.id));
       }
       const transfers = options.flatMap(({ option, notice }) =>
-        option.transfers.map((t) => ({
-          option_id: optionIds.get(notice.iuv),
-          idx: t.index,
-          ente_fiscal_code: t.enteFiscalCode,
-          amount_cents: t.amountCents,
-          iban: t.iban,
-          postal: t.postal,
-          category: t.category,
-          remittance_information: t.remittanceInformation,
-        })),
+        transferRows(optionIds.get(notice.iuv), option),
       );
       for (const part of chunk(transfers, INSERT_CHUNK_SIZE)) await db('transfers').insert(part);
       // The IUVs were issued unattached (iuv_allocations.option_id null): link each to its option.

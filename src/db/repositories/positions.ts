@@ -255,7 +255,7 @@ function toOption(row: OptionRow, transfers: StoredTransfer[]): StoredOption {
 }
 
 /** The columns a DebtPosition sets on its row (everything but keys, status and bookkeeping). */
-function positionColumns(position: DebtPosition) {
+export function positionColumns(position: DebtPosition) {
   const d = position.debtor;
   return {
     description: position.description,
@@ -283,7 +283,8 @@ function multeColumns(multe: Partial<MulteDetails> | undefined) {
   return columns;
 }
 
-function optionColumns(option: PaymentOption) {
+/** The columns a PaymentOption sets on its row (everything but keys, notice and status). */
+export function optionColumns(option: PaymentOption) {
   return {
     installment: option.installment,
     amount_cents: option.amountCents,
@@ -292,8 +293,9 @@ function optionColumns(option: PaymentOption) {
   };
 }
 
-async function insertTransfers(db: Db, optionId: number, option: PaymentOption): Promise<void> {
-  const rows = option.transfers.map((t) => ({
+/** The transfers rows of a PaymentOption stored under optionId. */
+export function transferRows(optionId: number | undefined, option: PaymentOption) {
+  return option.transfers.map((t) => ({
     option_id: optionId,
     idx: t.index,
     ente_fiscal_code: t.enteFiscalCode,
@@ -303,6 +305,10 @@ async function insertTransfers(db: Db, optionId: number, option: PaymentOption):
     category: t.category,
     remittance_information: t.remittanceInformation,
   }));
+}
+
+async function insertTransfers(db: Db, optionId: number, option: PaymentOption): Promise<void> {
+  const rows = transferRows(optionId, option);
   for (const part of chunk(rows, INSERT_CHUNK_SIZE)) await db('transfers').insert(part);
 }
 

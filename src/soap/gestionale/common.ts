@@ -15,6 +15,7 @@ import type {
   UploadItemInput,
 } from '../../app/gestionale/uploadItems.ts';
 import type { PaymentView } from '../../app/gestionale/receipt.ts';
+import type { PageInfo } from '../../app/gestionale/listPayments.ts';
 import type { ReceiptParty } from '../../pagopa/storedReceipt.ts';
 import type * as pt from '../../xml/generated/gestionale/ppay-types.ts';
 import type { SoapContext } from '../guard.ts';
@@ -41,6 +42,27 @@ export function asArray<T>(value: T | T[] | undefined | null): T[] {
 export function serviceOf(call: GestionaleCall): Service {
   if (!call.service) throw new Error(`${call.ctx.operation.name}: no service in the scoped request`);
   return call.service;
+}
+
+/** The optional paging elements of a list request (pt:stSequence, pt:stPageSize) as numbers. */
+export function pagingOf(request: { pageNumber?: unknown; pageSize?: unknown }): {
+  pageNumber: number | undefined;
+  pageSize: number | undefined;
+} {
+  return {
+    pageNumber: request.pageNumber === undefined ? undefined : Number(request.pageNumber),
+    pageSize: request.pageSize === undefined ? undefined : Number(request.pageSize),
+  };
+}
+
+/** The pt:ctPageInfo elements of a page, in schema order. */
+export function pageInfoObject(pageInfo: PageInfo): Record<string, string> {
+  return {
+    pageNumber: String(pageInfo.pageNumber),
+    pageSize: String(pageInfo.pageSize),
+    totalItems: String(pageInfo.totalItems),
+    totalPages: String(pageInfo.totalPages),
+  };
 }
 
 export function optionalText(value: unknown): string | undefined {

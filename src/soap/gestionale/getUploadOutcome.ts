@@ -4,7 +4,13 @@
 import type { Store } from '../../db/store.ts';
 import { getUploadOutcome as readOutcome } from '../../app/gestionale/uploadOutcome.ts';
 import type { GetUploadOutcomeRequest } from '../../xml/generated/gestionale/gestionale.ts';
-import { itemOutcomeObject, summaryObject, type GestionaleHandler } from './common.ts';
+import {
+  itemOutcomeObject,
+  pageInfoObject,
+  pagingOf,
+  summaryObject,
+  type GestionaleHandler,
+} from './common.ts';
 
 export function getUploadOutcome(store: Store): GestionaleHandler {
   return async (args, call) => {
@@ -14,8 +20,7 @@ export function getUploadOutcome(store: Store): GestionaleHandler {
       caller: call.caller,
       uploadId: request.uploadId ?? null,
       messageId: request.messageId ?? null,
-      pageNumber: request.pageNumber === undefined ? undefined : Number(request.pageNumber),
-      pageSize: request.pageSize === undefined ? undefined : Number(request.pageSize),
+      ...pagingOf(request),
     });
     const answer: Record<string, unknown> = {
       outcome: 'OK',
@@ -27,12 +32,7 @@ export function getUploadOutcome(store: Store): GestionaleHandler {
     answer.serviceCode = view.serviceCode;
     answer.status = view.upload.status;
     answer.summary = summaryObject(view.summary);
-    answer.pageInfo = {
-      pageNumber: String(view.page.pageNumber),
-      pageSize: String(view.page.pageSize),
-      totalItems: String(view.page.totalItems),
-      totalPages: String(view.page.totalPages),
-    };
+    answer.pageInfo = pageInfoObject(view.page);
     if (view.items.length) answer.itemOutcome = view.items.map(itemOutcomeObject);
     return answer;
   };

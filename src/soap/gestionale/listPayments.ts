@@ -4,7 +4,7 @@
 import type { Store } from '../../db/store.ts';
 import { listPayments as listCollected } from '../../app/gestionale/listPayments.ts';
 import type { ListPaymentsRequest } from '../../xml/generated/gestionale/gestionale.ts';
-import { paymentObject, type GestionaleHandler } from './common.ts';
+import { pageInfoObject, pagingOf, paymentObject, type GestionaleHandler } from './common.ts';
 
 export function listPayments(store: Store): GestionaleHandler {
   return async (args, call) => {
@@ -15,18 +15,11 @@ export function listPayments(store: Store): GestionaleHandler {
       service: call.service,
       fromDate: String(request.fromDate),
       toDate: String(request.toDate),
-      pageNumber: request.pageNumber === undefined ? null : Number(request.pageNumber),
-      pageSize: request.pageSize === undefined ? null : Number(request.pageSize),
+      ...pagingOf(request),
     });
-    const { pageInfo } = page;
     return {
       outcome: 'OK',
-      pageInfo: {
-        pageNumber: String(pageInfo.pageNumber),
-        pageSize: String(pageInfo.pageSize),
-        totalItems: String(pageInfo.totalItems),
-        totalPages: String(pageInfo.totalPages),
-      },
+      pageInfo: pageInfoObject(page.pageInfo),
       payment: page.payments.map(paymentObject),
     };
   };

@@ -8,7 +8,7 @@ import type { ReconciliationBankCredit } from '../../app/callbacks/notifyReconci
 import { listReconciliationFlows as listFlows } from '../../app/gestionale/reconciliationFlows.ts';
 import type { ReconciliationFlowSummary } from '../../app/reconciliation/views.ts';
 import type { ListReconciliationFlowsRequest } from '../../xml/generated/gestionale/gestionale.ts';
-import type { GestionaleHandler } from './common.ts';
+import { pageInfoObject, pagingOf, type GestionaleHandler } from './common.ts';
 
 /** A text for an element of bounded length (pt:stText35, stText70, ...), absent when empty. */
 export function boundedText(value: string | null | undefined, max: number): string | undefined {
@@ -50,18 +50,11 @@ export function listReconciliationFlows(store: Store): GestionaleHandler {
       fromDate: String(request.fromDate),
       toDate: String(request.toDate),
       status: (request.status as FlowStatus | undefined) ?? null,
-      pageNumber: request.pageNumber === undefined ? null : Number(request.pageNumber),
-      pageSize: request.pageSize === undefined ? null : Number(request.pageSize),
+      ...pagingOf(request),
     });
-    const { pageInfo } = page;
     return {
       outcome: 'OK',
-      pageInfo: {
-        pageNumber: String(pageInfo.pageNumber),
-        pageSize: String(pageInfo.pageSize),
-        totalItems: String(pageInfo.totalItems),
-        totalPages: String(pageInfo.totalPages),
-      },
+      pageInfo: pageInfoObject(page.pageInfo),
       flow: page.flows.map(flowSummaryObject),
     };
   };

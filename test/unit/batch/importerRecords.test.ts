@@ -1,6 +1,6 @@
 // The pure parts of the importer: how a file record becomes the upload item the gestionale path
 // applies (defaults from the service configuration, partial updates merged onto the stored
-// position), and when an import's holder counts as gone.
+// position), the field a legacy outcome line is about, and when an import's holder counts as gone.
 
 import { expect } from 'chai';
 import { hostname } from 'node:os';
@@ -9,7 +9,14 @@ import type { Ente } from '../../../src/db/repositories/enti.ts';
 import type { Service } from '../../../src/db/repositories/services.ts';
 import type { StoredPosition } from '../../../src/db/repositories/positions.ts';
 import type { PatchRecord, PositionRecord } from '../../../src/batch/formats/types.ts';
-import { cutText, itemOfCancel, itemOfPatch, itemOfPosition } from '../../../src/batch/importer/records.ts';
+import {
+  cutText,
+  itemOfCancel,
+  itemOfPatch,
+  itemOfPosition,
+  ORIGINAL_DEBTOR_FIELD,
+} from '../../../src/batch/importer/records.ts';
+import { fieldOfMessage } from '../../../src/batch/importer/legacyOutcomes.ts';
 import { isAbandoned, newImporterOwner, ownerProcessMayLive } from '../../../src/batch/importer/owner.ts';
 
 const ENTE = { id: 1, fiscalCode: '01234567897', iban: 'IT60X0542811101000000123456' } as Ente;
@@ -37,6 +44,61 @@ function insert(changes: Partial<PositionRecord['position']> = {}): PositionReco
       ...changes,
     },
   };
+}
+
+/** A stored single-payment position, as positions.findByPositionId gives it. */
+function storedPosition(changes: Record<string, unknown> = {}): StoredPosition {
+  return {
+    positionId: 'AGPD-1',
+    status: 'VALID',
+    description: 'TARI 2024',
+    validityDate: null,
+    debtor: {
+      type: 'F',
+      fiscalCode: 'RSSMRA80A01H501U',
+      fullName: 'Mario Rossi',
+      email: null,
+      streetName: null,
+      civicNumber: null,
+      postalCode: null,
+      city: 'Torino',
+      stateProvinceRegion: null,
+      country: null,
+    },
+    options: [
+      {
+        installment: 0,
+        iuv: '01000000000000017',
+        amountCents: 1000,
+        dueDate: '2024-04-30',
+        description: 'TARI 2024',
+        transfers: [
+          {
+            index: 1,
+            enteFiscalCode: ENTE.fiscalCode,
+            amountCents: 1000,
+            iban: SERVICE.iban,
+            category: SERVICE.category,
+            remittanceInformation: 'TARI 2024',
+          },
+        ],
+      },
+    ],
+    ...changes,
+  } as unknown as StoredPosition;
+}
+
+function patchOf(patch: PatchRecord['patch']): PatchRecord {
+  return { action: 'UPDATE', positionId: 'AGPD-1', lines: [2], warnings: [], patch };
+}
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an error');
 }
 
 describe('importer: file records as upload items', () => {
@@ -126,42 +188,7 @@ describe('importer: file records as upload items', () => {
   });
 
   it('merges a partial update onto the stored position: a new amount moves its single transfer', () => {
-    const stored = {
-      positionId: 'AGPD-1',
-      description: 'TARI 2024',
-      validityDate: null,
-      debtor: {
-        type: 'F',
-        fiscalCode: 'RSSMRA80A01H501U',
-        fullName: 'Mario Rossi',
-        email: null,
-        streetName: null,
-        civicNumber: null,
-        postalCode: null,
-        city: 'Torino',
-        stateProvinceRegion: null,
-        country: null,
-      },
-      options: [
-        {
-          installment: 0,
-          iuv: '01000000000000017',
-          amountCents: 1000,
-          dueDate: '2024-04-30',
-          description: 'TARI 2024',
-          transfers: [
-            {
-              index: 1,
-              enteFiscalCode: ENTE.fiscalCode,
-              amountCents: 1000,
-              iban: SERVICE.iban,
-              category: SERVICE.category,
-              remittanceInformation: 'TARI 2024',
-            },
-          ],
-        },
-      ],
-    } as unknown as StoredPosition;
+    const stored = storedPosition();
     const patch: PatchRecord = {
       action: 'UPDATE',
       positionId: 'AGPD-1',
@@ -178,6 +205,77 @@ describe('importer: file records as upload items', () => {
     expect([option?.amountCents, option?.dueDate, option?.transfers.map((t) => t.amountCents)]).to.deep.equal(
       [2500, '2024-06-30', [2500]],
     );
+  });
+
+  it('sets the debtor of an anonymous position, refuses another debtor on an identified one (218)', () => {
+    const debtor = { type: 'F' as const, fiscalCode: 'BNCLCU90M41F205Q', fullName: 'Lucia Bianchi' };
+    const anonymous = storedPosition({
+      debtor: { ...storedPosition().debtor, fiscalCode: 'ANONIMO', fullName: 'ANONIMO' },
+    });
+    expect(itemOfPatch(patchOf({ debtor }), anonymous, [], SCOPE).position?.draft.debtor).to.deep.equal(
+      debtor,
+    );
+    const error = thrown(() => itemOfPatch(patchOf({ debtor }), storedPosition(), [], SCOPE));
+    expect(isDomainError(error, 'INVALID_POSITION')).to.equal(true);
+    expect((error as { details: { field: string } }).details.field).to.equal(ORIGINAL_DEBTOR_FIELD);
+    // The same debtor again (a retry, or a new address) changes nobody.
+    const sameDebtor = { ...debtor, fiscalCode: 'RSSMRA80A01H501U', fullName: 'Mario Rossi', city: 'Asti' };
+    expect(
+      itemOfPatch(patchOf({ debtor: sameDebtor }), storedPosition(), [], SCOPE).position?.draft.debtor?.city,
+    ).to.equal('Asti');
+  });
+
+  it('replaces the stored riferimenti pagamento with the ones given and keeps other metadata', () => {
+    const stored = [
+      { key: 'rif.Targa', value: 'BB111BB' },
+      { key: 'rif.Verbale', value: '234' },
+      { key: 'note', value: 'x' },
+    ];
+    const item = itemOfPatch(
+      patchOf({ metadata: [{ key: 'rif.Targa', value: 'CC222CC' }] }),
+      storedPosition(),
+      stored,
+      SCOPE,
+    );
+    expect(item.position?.metadata).to.deep.equal([
+      { key: 'note', value: 'x' },
+      { key: 'rif.Targa', value: 'CC222CC' },
+    ]);
+  });
+
+  it('refuses to patch a cancelled position, and the amounts of a plan of installments', () => {
+    const cancelled = thrown(() =>
+      itemOfPatch(patchOf({ description: 'x' }), storedPosition({ status: 'CANCELLED' }), [], SCOPE),
+    );
+    expect(isDomainError(cancelled, 'INVALID_STATE_TRANSITION')).to.equal(true);
+    expect((cancelled as { details: { from: string } }).details.from).to.equal('CANCELLED');
+    const plan = storedPosition({
+      options: [1, 2].map((installment) => ({ ...storedPosition().options[0], installment })),
+    });
+    expect(
+      isDomainError(
+        thrown(() => itemOfPatch(patchOf({ option: { amountCents: 5 } }), plan, [], SCOPE)),
+        'INVALID_INPUT',
+      ),
+    ).to.equal(true);
+    // A plan's description may still be patched.
+    expect(
+      itemOfPatch(patchOf({ description: 'Nuova' }), plan, [], SCOPE).position?.draft.options,
+    ).to.have.length(2);
+  });
+});
+
+describe('importer: legacy outcome lines', () => {
+  it('finds the field a row error names first in its message, the longest name winning', () => {
+    const fields = ['Nome soggetto debitore', 'Cognome soggetto debitore', 'Motivazione'].sort(
+      (a, b) => b.length - a.length,
+    );
+    expect(fieldOfMessage('Cognome soggetto debitore: is required', fields)).to.equal(
+      'Cognome soggetto debitore',
+    );
+    expect(fieldOfMessage('Nome soggetto debitore: is required', fields)).to.equal('Nome soggetto debitore');
+    expect(fieldOfMessage('no position X (Motivazione: …)', fields)).to.equal(undefined);
+    expect(fieldOfMessage(undefined, fields)).to.equal(undefined);
   });
 });
 
