@@ -60,6 +60,11 @@ export interface Config {
   readonly importSettleMs: number;
   /** When true, a drop-folder file is never taken without a matching `.sha256` sidecar. */
   readonly importRequireSidecar: boolean;
+  /**
+   * PPAY_IMPORT_TRUSTED_CERT's PEM certificate: when set, every XML input must carry an enveloped
+   * signature by it (F_SIGNATURE otherwise); unset, XML inputs are read unsigned.
+   */
+  readonly importTrustedCertificatePem: string | undefined;
   /** Input lines per import transaction. */
   readonly importBatchRows: number;
   /** An import whose instance sent no heartbeat for this long is taken over by another one. */
@@ -168,6 +173,7 @@ const schema = z.object({
     .min(0, 'must be at least 0')
     .default(60_000),
   PPAY_IMPORT_REQUIRE_SIDECAR: booleanFlag.default(false),
+  PPAY_IMPORT_TRUSTED_CERT: z.string().min(1).optional(),
   PPAY_IMPORT_BATCH_ROWS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be an integer')
@@ -258,6 +264,7 @@ export function loadConfig(env: Env = process.env): Config {
     importPollMs: v.PPAY_IMPORT_POLL_MS,
     importSettleMs: v.PPAY_IMPORT_SETTLE_MS,
     importRequireSidecar: v.PPAY_IMPORT_REQUIRE_SIDECAR,
+    importTrustedCertificatePem: readTrustedCertificate(v.PPAY_IMPORT_TRUSTED_CERT),
     importBatchRows: v.PPAY_IMPORT_BATCH_ROWS,
     importLeaseMs: v.PPAY_IMPORT_LEASE_MS,
   });
@@ -276,6 +283,18 @@ function readPem(variable: string, file: string): string {
     const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     return signingProblem([variable], `cannot read ${file} (${reason})`);
   }
+}
+
+/** The certificate XML inputs must be signed by, read once at start-up so a bad path stops it. */
+function readTrustedCertificate(certFile: string | undefined): string | undefined {
+  if (certFile === undefined) return undefined;
+  const certificatePem = readPem('PPAY_IMPORT_TRUSTED_CERT', certFile);
+  try {
+    new X509Certificate(certificatePem);
+  } catch {
+    return signingProblem(['PPAY_IMPORT_TRUSTED_CERT'], `${certFile} is not a PEM X.509 certificate`);
+  }
+  return certificatePem;
 }
 
 /**

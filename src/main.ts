@@ -159,6 +159,7 @@ export async function startConnector(config: Config): Promise<Connector> {
       completion: { settleMs: config.importSettleMs, requireSidecar: config.importRequireSidecar },
       batchRows: config.importBatchRows,
       leaseMs: config.importLeaseMs,
+      trustedCertificatePem: config.importTrustedCertificatePem,
       onError: (message) => reportJobError('importer')(message),
     });
     if (config.importPollMs > 0) importer.start(config.importPollMs);

@@ -30,6 +30,8 @@ import {
   type Sshd,
 } from '../support/sshd.ts';
 
+const md5Hex = (content: string) => createHash('md5').update(content).digest('hex');
+
 /** Long enough that only an explicit age (utimes) or a sidecar makes a file ready in the contract. */
 const CONTRACT_SETTINGS: CompletionSettings = { settleMs: 60_000, requireSidecar: false };
 const OLD_MS = 10 * 60_000;
@@ -173,6 +175,75 @@ function dropFolderContract(title: string, maker: () => Maker): void {
       expect(reason).to.include('SHA-256 mismatch');
       expect(await names(root, 'in')).to.deep.equal([]);
       expect(await names(root, 'processing')).to.deep.equal([]);
+    });
+
+    it('takes a zip at once when its MyPay .md5 matches; a .md5 is never an input, an orphan one waits', async () => {
+      const { root, a } = await make();
+      await drop(root, 'C_A001-IUF1-1_3.zip', 'zip one');
+      await drop(root, 'C_A001-IUF1-1_3.md5', md5Hex('zip one').toUpperCase());
+      await drop(root, 'C_A001-IUF2-1_3.ZIP', 'zip two');
+      await drop(root, 'C_A001-IUF2-1_3.md5', `${md5Hex('zip two')}  C_A001-IUF2-1_3.ZIP\n`);
+      await drop(root, 'orphan.md5', md5Hex('nothing'), OLD_MS);
+      const incoming = await a.listIncoming();
+      expect(incoming.ready.map((f) => [f.name, f.completion])).to.deep.equal([
+        ['C_A001-IUF1-1_3.zip', 'sidecar'],
+        ['C_A001-IUF2-1_3.ZIP', 'sidecar'],
+      ]);
+      expect(incoming.waiting.map((f) => [f.name, f.reason])).to.deep.equal([
+        ['orphan.md5', 'sidecar without its file'],
+      ]);
+      expect(incoming.invalid).to.deep.equal([]);
+      await expectRejection(a.claim('C_A001-IUF1-1_3.md5'), 'INVALID_INPUT');
+    });
+
+    it('claims a zip with its .md5, keeps it through a restart and moves it to done/ with the zip', async () => {
+      const { root, a } = await make();
+      await drop(root, 'C_A001-IUF1-1_3.zip', 'zip one');
+      await drop(root, 'C_A001-IUF1-1_3.md5', md5Hex('zip one'));
+      const claim = (await a.claim('C_A001-IUF1-1_3.zip'))!;
+      const md5Name = `${claim.claimId}.C_A001-IUF1-1_3.md5`;
+      expect([claim.expectedMd5, claim.expectedSha256, claim.sidecarProblem]).to.deep.equal([
+        md5Hex('zip one'),
+        null,
+        null,
+      ]);
+      expect(await names(root, 'in')).to.deep.equal([]);
+      expect(await names(root, 'processing')).to.deep.equal([md5Name, claim.claimedName]);
+      const restarted = maker()(root, CONTRACT_SETTINGS);
+      try {
+        const left = await restarted.listProcessing();
+        expect(left.map((c) => [c.name, c.expectedMd5, c.sidecarProblem])).to.deep.equal([
+          ['C_A001-IUF1-1_3.zip', md5Hex('zip one'), null],
+        ]);
+        await restarted.finish(left[0]!, 'done');
+      } finally {
+        await restarted.close();
+      }
+      expect(await names(root, 'done')).to.deep.equal([md5Name, claim.claimedName]);
+      expect(await names(root, 'processing')).to.deep.equal([]);
+    });
+
+    it('finds a settled zip with a wrong .md5 invalid, and rejects it with its .md5 beside it', async () => {
+      const { root, a } = await make();
+      await drop(root, 'C_A001-IUF1-1_3.zip', 'actual zip', OLD_MS);
+      await drop(root, 'C_A001-IUF1-1_3.md5', md5Hex('announced zip'), OLD_MS);
+      await drop(root, 'fresh-1_3.zip', 'fresh zip');
+      await drop(root, 'fresh-1_3.md5', md5Hex('announced zip'));
+      const incoming = await a.listIncoming();
+      expect(incoming.ready).to.deep.equal([]);
+      expect(incoming.invalid.map((f) => [f.name, f.problem])).to.deep.equal([
+        ['C_A001-IUF1-1_3.zip', 'SIDECAR_MISMATCH'],
+      ]);
+      expect(incoming.invalid[0]!.reason).to.include('MD5 mismatch');
+      expect(incoming.waiting.map((f) => f.name)).to.deep.equal(['fresh-1_3.zip']);
+      const claim = (await a.claim('C_A001-IUF1-1_3.zip'))!;
+      expect(claim.expectedMd5).to.equal(md5Hex('announced zip'));
+      expect(claim.sidecarProblem).to.include(md5Hex('actual zip'));
+      await a.finish(claim, 'rejected', incoming.invalid[0]!.reason);
+      const c = claim.claimedName;
+      expect(await names(root, 'rejected')).to.deep.equal(
+        [c, `${c}.reason.txt`, `${claim.claimId}.C_A001-IUF1-1_3.md5`].sort(),
+      );
     });
 
     it('claims a file and its sidecar into processing/ under a unique name; a second claim gets null', async () => {

@@ -27,6 +27,7 @@ import { callbackRequestFor } from '../../src/app/callbacks/requests.ts';
 import { NOTIFY_UPLOAD_OUTCOME, type UploadOutcomeNotification } from '../../src/app/gestionale/uploads.ts';
 import { schemaFor } from '../../src/xml/schema.ts';
 import { FLOWS_SCHEMA } from '../../src/batch/formats/xmlFile.ts';
+import { signEnveloped } from '../../src/xml/signing.ts';
 
 interface Site {
   root: string;
@@ -265,6 +266,79 @@ forEachDatabase('drop-folder importer', (ctx) => {
       expect(outcomeXml).to.contain(
         `<noticeNumber>${stored?.options[0]?.noticeNumber ?? '?'}</noticeNumber>`,
       );
+    });
+  });
+
+  describe('signed XML files (PPAY_IMPORT_TRUSTED_CERT)', () => {
+    const keys = path.join(PROJECT_ROOT, 'fixtures/keys');
+    const certFile = path.join(keys, 'export-signer.cert.pem');
+    const signer = async () => ({
+      privateKeyPem: await readFile(path.join(keys, 'export-signer.key.pem'), 'utf8'),
+      certificatePem: await readFile(certFile, 'utf8'),
+    });
+
+    async function xmlFor(site: Site): Promise<string> {
+      const xml = await readFile(
+        path.join(PROJECT_ROOT, 'fixtures/flows/debtPositionsFile/valid-file.xml'),
+        'utf8',
+      );
+      return xml.replaceAll('01234567897', site.cf);
+    }
+
+    function xmlName(site: Site, flowId: string): string {
+      return `${site.cf}_${flowId}_20240201_ppay-1.xml`;
+    }
+
+    it('imports a file signed by the configured certificate (`ppay import` with the config)', async () => {
+      const site = await newSite(ctx);
+      const config = loadConfig({
+        PPAY_DATA_DIR: site.dataDir,
+        PPAY_IMPORT_SETTLE_MS: '0',
+        PPAY_IMPORT_TRUSTED_CERT: certFile,
+      });
+      const name = xmlName(site, 'SIGNED');
+      await drop(site, name, signEnveloped(await xmlFor(site), await signer()));
+      const report = await runImportCommand(ctx.store, config, { ente: site.cf });
+      expect(report.files.map((f) => [f.fileName, f.outcome, f.format, f.ok, f.ko])).to.deep.equal([
+        [name, 'DONE', 'ppay-xml-1', 1, 2],
+      ]);
+      expect(
+        (await ctx.store.positions.findByPositionId(site.seeded.ente.id, 'TARI-2024-001001'))?.status,
+      ).to.equal('VALID');
+    });
+
+    it('rejects with F_SIGNATURE a tampered or an unsigned file when a certificate is configured', async () => {
+      const site = await newSite(ctx);
+      const { certificatePem } = await signer();
+      const signed = signEnveloped(await xmlFor(site), await signer());
+      const tampered = signed.replace('TARI-2024-001001', 'TARI-2024-001009');
+      expect(tampered).to.not.equal(signed);
+      await drop(site, xmlName(site, 'TAMPERED'), tampered);
+      await drop(site, xmlName(site, 'UNSIGNED'), await xmlFor(site));
+      const report = await runOnce(ctx, site, { trustedCertificatePem: certificatePem });
+      const byName = report.files.map((f) => [f.fileName, f.outcome, f.errorCode]).sort();
+      expect(byName).to.deep.equal([
+        [xmlName(site, 'TAMPERED'), 'REJECTED', 'F_SIGNATURE'],
+        [xmlName(site, 'UNSIGNED'), 'REJECTED', 'F_SIGNATURE'],
+      ]);
+      expect(await positionCount(ctx, site)).to.equal(0);
+      expect(await originals(site, 'rejected')).to.deep.equal(
+        [xmlName(site, 'TAMPERED'), xmlName(site, 'UNSIGNED')].sort(),
+      );
+    });
+
+    it('reads XML unsigned without a configured certificate, ignoring a signature present', async () => {
+      const site = await newSite(ctx);
+      const tampered = signEnveloped(await xmlFor(site), await signer()).replace(
+        'TARI-2024-001001',
+        'TARI-2024-001009',
+      );
+      await drop(site, xmlName(site, 'UNCHECKED'), tampered);
+      const [file] = (await runOnce(ctx, site)).files;
+      expect([file?.outcome, file?.ok, file?.ko]).to.deep.equal(['DONE', 1, 2]);
+      expect(
+        (await ctx.store.positions.findByPositionId(site.seeded.ente.id, 'TARI-2024-001009'))?.status,
+      ).to.equal('VALID');
     });
   });
 

@@ -371,7 +371,14 @@ forEachDatabase('importer: PiemontePay and MyPay files answered in their own out
 
     await dropFixture(site, path.join(MYPAY, `${MYPAY_BASE}.md5`));
     await dropFixture(site, path.join(MYPAY, `${MYPAY_BASE}.zip`));
-    const flow = findByReport(await runOnce(ctx, site), `${MYPAY_BASE}.zip`);
+    const pass = await runOnce(ctx, site);
+    // The .md5 is the zip's sidecar, never an import of its own, and it goes to done/ with the zip.
+    expect(pass.files.map((f) => f.fileName)).to.deep.equal([`${MYPAY_BASE}.zip`]);
+    expect(pass.waiting).to.deep.equal([]);
+    expect(
+      (await readdir(folder(site, 'done'))).filter((n) => n.endsWith(`${MYPAY_BASE}.md5`)),
+    ).to.have.length(1);
+    const flow = findByReport(pass, `${MYPAY_BASE}.zip`);
     expect([flow.outcome, flow.format, flow.ok, flow.warn, flow.ko]).to.deep.equal([
       'DONE',
       'mypay-1.4',
@@ -432,6 +439,29 @@ forEachDatabase('importer: PiemontePay and MyPay files answered in their own out
     expect(flowLine?.at(-1)).to.contain('already imported');
     expect((await zippedLines(site, `${MYPAY_BASE}_IUV.zip`)).lines).to.deep.equal([header]);
     expect((await position(ctx, site, 'COSAP-2025-77'))?.description).to.equal(replaced?.description);
+  });
+
+  it('rejects a MyPay package whose .md5 does not match with F_CHECKSUM, answered in _SCARTI.zip', async () => {
+    const site = await newSite(ctx);
+    await dropFixture(site, path.join(MYPAY, `${MYPAY_BASE}.zip`));
+    await drop(site, `${MYPAY_BASE}.md5`, `${'0'.repeat(32)}\r\n`);
+    const pass = await runOnce(ctx, site);
+    expect(pass.files.map((f) => f.fileName)).to.deep.equal([`${MYPAY_BASE}.zip`]);
+    const flow = findByReport(pass, `${MYPAY_BASE}.zip`);
+    expect([flow.outcome, flow.errorCode]).to.deep.equal(['REJECTED', 'F_CHECKSUM']);
+    expect(flow.errorMessage).to.contain('MD5 mismatch').and.contain('0'.repeat(32));
+    expect(await position(ctx, site, 'TARI-2025-0001')).to.equal(null);
+    const scarti = await zippedLines(site, `${MYPAY_BASE}_SCARTI.zip`);
+    const [flowLine, ...others] = scarti.lines.slice(1).map(myPayFields);
+    expect(others).to.deep.equal([]);
+    expect(flowLine?.at(-2)).to.equal('PAA_IMPORT_NO_MATCH_MD5');
+    expect(flowLine?.at(-1)).to.contain('MD5 mismatch');
+    expect(await readFile(folder(site, 'out', outcomeFileName(`${MYPAY_BASE}.zip`)), 'utf8')).to.contain(
+      'F_CHECKSUM',
+    );
+    const rejected = await readdir(folder(site, 'rejected'));
+    expect(rejected.filter((n) => n.endsWith(`${MYPAY_BASE}.md5`))).to.have.length(1);
+    expect(await readdir(folder(site, 'in'))).to.deep.equal([]);
   });
 
   it('writes the legacy outcome files again when the importer died after writing them', async () => {

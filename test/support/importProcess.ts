@@ -1,9 +1,9 @@
 // `ppay import` as operators run it, for the issue-7 acceptance tests (test/e2e/batchImport*):
-// a data folder with one ente's drop folder on a migrated database (a SQLite file of its own, or
-// the suite's database of forEachDatabase), files dropped as a gestionale completes them (a
-// `.sha256` sidecar, then the name), the importer as a real child process (run to the end with
-// its peak memory measured, or spawned to be killed), and what the tests read back: the drop
-// folders, the outcome files and the ente's positions in the database.
+// a data folder with one ente's drop folder on a migrated database (a SQLite file or PostgreSQL
+// schema of its own, or the suite's database of forEachDatabase), files dropped as a gestionale
+// completes them (a `.sha256` sidecar, then the name), the importer as a real child process (run
+// to the end with its peak memory measured, or spawned to be killed), and what the tests read
+// back: the drop folders, the outcome files and the ente's positions in the database.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

@@ -132,4 +132,19 @@ describe('configuration', () => {
       failure({ PPAY_EXPORT_SIGNING_KEY: SIGNER_KEY, PPAY_EXPORT_SIGNING_CERT: UNRELATED_CERT }).variables,
     ).to.deep.equal(['PPAY_EXPORT_SIGNING_KEY', 'PPAY_EXPORT_SIGNING_CERT']);
   });
+
+  it('reads the certificate XML inputs must be signed by, unset by default', () => {
+    expect(loadConfig({}).importTrustedCertificatePem).to.equal(undefined);
+    const pem = loadConfig({ PPAY_IMPORT_TRUSTED_CERT: SIGNER_CERT }).importTrustedCertificatePem;
+    expect(pem).to.contain('-----BEGIN CERTIFICATE-----');
+  });
+
+  it('refuses an unreadable or non-certificate PPAY_IMPORT_TRUSTED_CERT at start-up', () => {
+    const missing = failure({ PPAY_IMPORT_TRUSTED_CERT: path.join(KEYS, 'nope.pem') });
+    expect(missing.variables).to.deep.equal(['PPAY_IMPORT_TRUSTED_CERT']);
+    expect(missing.message).to.contain('ENOENT');
+    const key = failure({ PPAY_IMPORT_TRUSTED_CERT: SIGNER_KEY });
+    expect(key.variables).to.deep.equal(['PPAY_IMPORT_TRUSTED_CERT']);
+    expect(key.message).to.contain('is not a PEM X.509 certificate');
+  });
 });

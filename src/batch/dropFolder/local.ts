@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { domainError } from '../../domain/errors.ts';
 import { claimOf, DigestCache, sortIncoming, type InEntry, type IncomingReader } from './completion.ts';
 import {
+  digestOfFile,
   existsFile,
   isNotFound,
   readTextIfPresent,
@@ -20,10 +21,12 @@ import {
   assertInputName,
   assertPlainName,
   claimedNameOf,
+  md5SidecarNameOf,
   newClaimId,
   parseClaimedName,
   reasonNameOf,
   sidecarNameOf,
+  sidecarPairs,
 } from './names.ts';
 import {
   DEFAULT_COMPLETION,
@@ -90,13 +93,13 @@ export class LocalDropFolder implements DropFolder {
   private reader(): IncomingReader {
     const folder = this.pathOf('in');
     return {
-      digest: async (entry) => {
-        const cached = this.digests.get(entry);
+      digest: async (entry, algorithm) => {
+        const cached = this.digests.get(entry, algorithm);
         if (cached) return cached;
         try {
-          const sha256 = await sha256OfFile(path.join(folder, entry.name));
-          this.digests.set(entry, sha256);
-          return sha256;
+          const digest = await digestOfFile(path.join(folder, entry.name), algorithm);
+          this.digests.set(entry, algorithm, digest);
+          return digest;
         } catch (err) {
           if (isNotFound(err)) return null;
           throw err;
@@ -111,11 +114,10 @@ export class LocalDropFolder implements DropFolder {
     const claimedName = claimedNameOf(newClaimId(new Date()), name);
     const taken = await renameIfPresent(this.pathOf('in', name), this.pathOf('processing', claimedName));
     if (!taken) return null;
-    // Only the winner of the file moves its sidecar, so the sidecar cannot race.
-    await renameIfPresent(
-      this.pathOf('in', sidecarNameOf(name)),
-      this.pathOf('processing', sidecarNameOf(claimedName)),
-    );
+    // Only the winner of the file moves its sidecars, so the sidecars cannot race.
+    for (const [from, to] of sidecarPairs(name, claimedName)) {
+      await renameIfPresent(this.pathOf('in', from), this.pathOf('processing', to));
+    }
     return this.describe(claimedName);
   }
 
@@ -127,7 +129,10 @@ export class LocalDropFolder implements DropFolder {
     const size = (await lstat(localPath)).size;
     const sha256 = await sha256OfFile(localPath);
     const sidecarText = await readTextIfPresent(this.pathOf('processing', sidecarNameOf(claimedName)));
-    return claimOf(parsed, claimedName, { localPath, size, sha256 }, sidecarText);
+    const md5Name = md5SidecarNameOf(claimedName);
+    const md5Text = md5Name === null ? null : await readTextIfPresent(this.pathOf('processing', md5Name));
+    const md5Sidecar = md5Text === null ? null : { text: md5Text, md5: await digestOfFile(localPath, 'md5') };
+    return claimOf(parsed, claimedName, { localPath, size, sha256 }, sidecarText, md5Sidecar);
   }
 
   open(claim: Claim): Readable {
@@ -145,10 +150,9 @@ export class LocalDropFolder implements DropFolder {
     // The data file moves last: while it is in processing/ the claim counts as unfinished.
     if (reason !== undefined)
       await writeFileAtomically(this.pathOf(outcome, reasonNameOf(claimedName)), `${reason}\n`);
-    await renameIfPresent(
-      this.pathOf('processing', sidecarNameOf(claimedName)),
-      this.pathOf(outcome, sidecarNameOf(claimedName)),
-    );
+    for (const [sidecar] of sidecarPairs(claimedName, claimedName)) {
+      await renameIfPresent(this.pathOf('processing', sidecar), this.pathOf(outcome, sidecar));
+    }
     await renameIfPresent(processing, target);
   }
 

@@ -1,5 +1,5 @@
 // Local file operations the drop folders rely on: renames that report a lost race instead of
-// failing, atomic writes (`.part`, fsync, rename), and SHA-256 of a file read as a stream.
+// failing, atomic writes (`.part`, fsync, rename), and the SHA-256 (or MD5) of a file read as a stream.
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -42,10 +42,15 @@ export async function readTextIfPresent(file: string): Promise<string | null> {
   }
 }
 
-export async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
+/** The lower-case hex digest of a file, read as a stream. */
+export async function digestOfFile(file: string, algorithm: 'sha256' | 'md5'): Promise<string> {
+  const hash = createHash(algorithm);
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+export function sha256OfFile(file: string): Promise<string> {
+  return digestOfFile(file, 'sha256');
 }
 
 export async function removeIfPresent(file: string): Promise<void> {

@@ -5,6 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { domainError } from '../../domain/errors.ts';
 
 export const SIDECAR_SUFFIX = '.sha256';
+/** MyPay's sidecar: `<base>.md5` beside `<base>.zip`, the hex MD5 of the zip (flat-file-formats.md §4). */
+export const MD5_SIDECAR_SUFFIX = '.md5';
+const ZIP_SUFFIX = '.zip';
 /** `.part` is our convention; `.filepart` is WinSCP's default for resumable uploads. */
 const IN_PROGRESS_SUFFIXES = ['.part', '.filepart'];
 export const REASON_SUFFIX = '.reason.txt';
@@ -32,17 +35,45 @@ export function isInProgressName(name: string): boolean {
   return IN_PROGRESS_SUFFIXES.some((suffix) => name.endsWith(suffix));
 }
 
+/** A `.sha256` or `.md5` sidecar: never an input of its own. */
 export function isSidecarName(name: string): boolean {
-  return name.endsWith(SIDECAR_SUFFIX) && name.length > SIDECAR_SUFFIX.length;
+  return [SIDECAR_SUFFIX, MD5_SIDECAR_SUFFIX].some(
+    (suffix) => name.endsWith(suffix) && name.length > suffix.length,
+  );
 }
 
 export function sidecarNameOf(name: string): string {
   return `${name}${SIDECAR_SUFFIX}`;
 }
 
-/** The data file a sidecar name belongs to. */
+/** The data file a `.sha256` sidecar name belongs to. */
 export function fileNameOfSidecar(sidecarName: string): string {
   return sidecarName.slice(0, -SIDECAR_SUFFIX.length);
+}
+
+/** `<base>.md5` for a `<base>.zip` (any case of `.zip`); null for any other name. */
+export function md5SidecarNameOf(name: string): string | null {
+  if (!name.toLowerCase().endsWith(ZIP_SUFFIX) || name.length === ZIP_SUFFIX.length) return null;
+  return `${name.slice(0, -ZIP_SUFFIX.length)}${MD5_SIDECAR_SUFFIX}`;
+}
+
+/** The names of the zip a `.md5` sidecar may belong to (`.zip` and `.ZIP`); [] for other names. */
+export function zipNamesOfMd5Sidecar(sidecarName: string): string[] {
+  if (!sidecarName.endsWith(MD5_SIDECAR_SUFFIX)) return [];
+  const base = sidecarName.slice(0, -MD5_SIDECAR_SUFFIX.length);
+  return [`${base}${ZIP_SUFFIX}`, `${base}${ZIP_SUFFIX.toUpperCase()}`];
+}
+
+/**
+ * The sidecar names of `name` paired with those of `renamed` (`X.sha256`, and `<base>.md5` for a
+ * `<base>.zip`): what moves with a file from in/ to processing/ and on to done/ or rejected/.
+ */
+export function sidecarPairs(name: string, renamed: string): [string, string][] {
+  const pairs: [string, string][] = [[sidecarNameOf(name), sidecarNameOf(renamed)]];
+  const md5 = md5SidecarNameOf(name);
+  const renamedMd5 = md5SidecarNameOf(renamed);
+  if (md5 !== null && renamedMd5 !== null) pairs.push([md5, renamedMd5]);
+  return pairs;
 }
 
 /** A name that can be claimed: an input, not a sidecar, an upload in progress or a dot file. */

@@ -20,9 +20,12 @@ export interface ReadyFile {
   name: string;
   size: number;
   modifiedAt: Date;
-  /** `sidecar`: its `.sha256` sidecar matched; `settled`: no sidecar, unchanged for the settle time. */
+  /**
+   * `sidecar`: its `.sha256` sidecar (or, for `<base>.zip`, MyPay's `<base>.md5`) matched; `settled`:
+   * no sidecar, unchanged for the settle time.
+   */
   completion: Completion;
-  /** The verified SHA-256 (lower-case hex) when a sidecar matched; null otherwise. */
+  /** The verified SHA-256 (lower-case hex) when a `.sha256` sidecar matched; null otherwise. */
   sha256: string | null;
 }
 
@@ -65,6 +68,8 @@ export interface Claim {
   readonly sha256: string;
   /** The digest the claimed `.sha256` sidecar announces; null without a (readable) sidecar. */
   readonly expectedSha256: string | null;
+  /** The MD5 (lower-case hex) the claimed `<base>.md5` sidecar of a `<base>.zip` announces; null without one. */
+  readonly expectedMd5: string | null;
   /**
    * Null when the claimed content matches its sidecar or came without one; otherwise why it does not
    * (mismatch, unreadable sidecar): the caller finishes such a claim as `rejected` with this reason.
@@ -79,7 +84,7 @@ export interface CompletionSettings {
    * sidecar does not match is rejected only after both have been unchanged for this long.
    */
   settleMs: number;
-  /** When true, a file is never taken without a matching `.sha256` sidecar. */
+  /** When true, a file is never taken without a matching sidecar (`.sha256`, or `.md5` for a zip). */
   requireSidecar: boolean;
 }
 
@@ -99,7 +104,7 @@ export interface DropFolder {
   listIncoming(): Promise<Incoming>;
 
   /**
-   * Takes in/<name> (and its sidecar) by an atomic rename into processing/. Null when the file is
+   * Takes in/<name> (and its sidecars) by an atomic rename into processing/. Null when the file is
    * gone, typically because another instance claimed it first: of two racing claimers, one wins.
    */
   claim(name: string): Promise<Claim | null>;
@@ -108,7 +113,7 @@ export interface DropFolder {
   open(claim: Claim): Readable;
 
   /**
-   * Moves a claimed file and its sidecar out of processing/ into done/ or rejected/, with `reason`
+   * Moves a claimed file and its sidecars out of processing/ into done/ or rejected/, with `reason`
    * written beside them as `<claimedName>.reason.txt`. Calling it again for a finished claim is a no-op.
    */
   finish(claim: Claim, outcome: ClaimOutcome, reason?: string): Promise<void>;

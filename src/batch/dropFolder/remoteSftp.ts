@@ -10,17 +10,33 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { domainError } from '../../domain/errors.ts';
-import { claimOf, DigestCache, sortIncoming, type InEntry, type IncomingReader } from './completion.ts';
-import { inBatches, isNotFound, removeIfPresent, sha256OfFile, writeFileAtomically } from './localFiles.ts';
+import {
+  claimOf,
+  DigestCache,
+  sortIncoming,
+  type DigestAlgorithm,
+  type InEntry,
+  type IncomingReader,
+} from './completion.ts';
+import {
+  digestOfFile,
+  inBatches,
+  isNotFound,
+  removeIfPresent,
+  sha256OfFile,
+  writeFileAtomically,
+} from './localFiles.ts';
 import {
   assertInputName,
   assertPlainName,
   claimedNameOf,
+  md5SidecarNameOf,
   newClaimId,
   parseClaimedName,
   partNameOf,
   reasonNameOf,
   sidecarNameOf,
+  sidecarPairs,
 } from './names.ts';
 import {
   DEFAULT_COMPLETION,
@@ -154,20 +170,24 @@ export class RemoteSftpDropFolder implements DropFolder {
 
   private reader(client: SftpClient): IncomingReader {
     return {
-      digest: async (entry) => {
-        const cached = this.digests.get(entry);
+      digest: async (entry, algorithm) => {
+        const cached = this.digests.get(entry, algorithm);
         if (cached) return cached;
-        const sha256 = await this.remoteSha256(client, this.remote('in', entry.name));
-        if (sha256) this.digests.set(entry, sha256);
-        return sha256;
+        const digest = await this.remoteDigest(client, this.remote('in', entry.name), algorithm);
+        if (digest) this.digests.set(entry, algorithm, digest);
+        return digest;
       },
       readSidecar: (entry) => this.remoteText(client, this.remote('in', entry.name)),
     };
   }
 
-  /** SHA-256 of a remote file read as a stream; null when it vanished. */
-  private async remoteSha256(client: SftpClient, remotePath: string): Promise<string | null> {
-    const hash = createHash('sha256');
+  /** The digest of a remote file read as a stream; null when it vanished. */
+  private async remoteDigest(
+    client: SftpClient,
+    remotePath: string,
+    algorithm: DigestAlgorithm,
+  ): Promise<string | null> {
+    const hash = createHash(algorithm);
     const source = client.createReadStream(remotePath);
     const closed = untilClosed(source);
     source.on('data', (chunk: Buffer) => hash.update(chunk));
@@ -239,11 +259,9 @@ export class RemoteSftpDropFolder implements DropFolder {
         this.remote('processing', claimedName),
       );
       if (!taken) return null;
-      await this.renameIfPresent(
-        client,
-        this.remote('in', sidecarNameOf(name)),
-        this.remote('processing', sidecarNameOf(claimedName)),
-      );
+      for (const [from, to] of sidecarPairs(name, claimedName)) {
+        await this.renameIfPresent(client, this.remote('in', from), this.remote('processing', to));
+      }
       return this.describe(client, claimedName);
     });
   }
@@ -262,7 +280,11 @@ export class RemoteSftpDropFolder implements DropFolder {
     const size = (await stat(localPath)).size;
     const sha256 = await sha256OfFile(localPath);
     const sidecarText = await this.remoteText(client, this.remote('processing', sidecarNameOf(claimedName)));
-    return claimOf(parsed, claimedName, { localPath, size, sha256 }, sidecarText);
+    const md5Name = md5SidecarNameOf(claimedName);
+    const md5Text =
+      md5Name === null ? null : await this.remoteText(client, this.remote('processing', md5Name));
+    const md5Sidecar = md5Text === null ? null : { text: md5Text, md5: await digestOfFile(localPath, 'md5') };
+    return claimOf(parsed, claimedName, { localPath, size, sha256 }, sidecarText, md5Sidecar);
   }
 
   open(claim: Claim): Readable {
@@ -283,11 +305,13 @@ export class RemoteSftpDropFolder implements DropFolder {
         if (reason !== undefined) {
           await this.upload(client, Buffer.from(`${reason}\n`), outcome, reasonNameOf(claimedName));
         }
-        await this.renameIfPresent(
-          client,
-          this.remote('processing', sidecarNameOf(claimedName)),
-          this.remote(outcome, sidecarNameOf(claimedName)),
-        );
+        for (const [sidecar] of sidecarPairs(claimedName, claimedName)) {
+          await this.renameIfPresent(
+            client,
+            this.remote('processing', sidecar),
+            this.remote(outcome, sidecar),
+          );
+        }
         await this.renameIfPresent(client, processing, target);
       }
       await removeIfPresent(this.workingCopy(claimedName));

@@ -59,6 +59,7 @@ export async function runImportCommand(
     completion: { settleMs: config.importSettleMs, requireSidecar: config.importRequireSidecar },
     batchRows: config.importBatchRows,
     leaseMs: config.importLeaseMs,
+    trustedCertificatePem: config.importTrustedCertificatePem,
     actor: 'ppay-cli',
   });
   try {

@@ -25,7 +25,7 @@
 // slow former owner cannot write after the take-over. Crash recovery runs at the start of each pass.
 
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, symlink, unlink, copyFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, unlink, copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { domainError, isDomainError } from '../../domain/errors.ts';
@@ -41,7 +41,7 @@ import {
 import { requireEnte } from '../../app/positions.ts';
 import { EnteDropFolders } from '../enteDropFolders.ts';
 import { sha256OfFile } from '../dropFolder/localFiles.ts';
-import { assertInputName, parseClaimedName } from '../dropFolder/names.ts';
+import { assertInputName, md5SidecarNameOf, parseClaimedName } from '../dropFolder/names.ts';
 import { outcomeFileName, outcomeXmlFileName } from '../fileNames.ts';
 import type { Claim, CompletionSettings, DropFolder } from '../dropFolder/port.ts';
 import type { ImportFormat } from '../formats/detect.ts';
@@ -96,6 +96,11 @@ export interface ImporterOptions {
   batchRows?: number | undefined;
   /** An import whose heartbeat is older than this is abandoned (PPAY_IMPORT_LEASE_MS). */
   leaseMs?: number | undefined;
+  /**
+   * PPAY_IMPORT_TRUSTED_CERT: XML inputs must carry an enveloped signature by this PEM certificate
+   * (F_SIGNATURE otherwise). Unset, XML inputs are read unsigned: a signature present is not checked.
+   */
+  trustedCertificatePem?: string | undefined;
   /** Unique per process unless given. */
   owner?: string | undefined;
   actor?: string | undefined;
@@ -641,6 +646,7 @@ export class Importer {
       size: imp.size ?? 0,
       sha256: imp.sha256 ?? '',
       expectedSha256: null,
+      expectedMd5: null,
       sidecarProblem: null,
     };
     const rejected = imp.result === 'REJECTED';
@@ -667,6 +673,8 @@ export class Importer {
   /**
    * The claimed file under its original name (a link in import-work/): the readers take the
    * format, flow id and service from the name the gestionale gave, not the claim's prefixed one.
+   * A MyPay zip claimed with its `.md5` sidecar gets the announced MD5 written beside it as
+   * `<base>.md5`, so the MyPay reader verifies the content it reads (F_CHECKSUM on a mismatch).
    */
   private async workPath(imp: FileImport, claim: Claim): Promise<string> {
     const dir = this.workDirOf(imp.id);
@@ -678,6 +686,10 @@ export class Importer {
     } catch {
       await copyFile(claim.localPath, target);
     }
+    const md5Name = md5SidecarNameOf(imp.fileName);
+    if (md5Name !== null && claim.expectedMd5 !== null) {
+      await writeFile(path.join(dir, md5Name), `${claim.expectedMd5}\n`);
+    }
     return target;
   }
 
@@ -687,7 +699,11 @@ export class Importer {
     claim: Claim,
   ): Promise<{ file: ImportFile; format: ImportFormat }> {
     const options = fileOptionsOf(imp.options);
-    return openImportInput(await this.workPath(imp, claim), { ...options, enteFiscalCode: ente.fiscalCode });
+    return openImportInput(await this.workPath(imp, claim), {
+      ...options,
+      enteFiscalCode: ente.fiscalCode,
+      trustedCertificatePem: this.options.trustedCertificatePem,
+    });
   }
 
   // -------------------------------------------------------------------------------------------

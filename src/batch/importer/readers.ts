@@ -20,6 +20,11 @@ export interface ReadOptions {
   serviceCode?: string | undefined;
   expectCount?: number | undefined;
   expectTotalCents?: number | undefined;
+  /**
+   * XML inputs: the pinned certificate (PPAY_IMPORT_TRUSTED_CERT) whose enveloped signature they
+   * must carry (F_SIGNATURE otherwise). Unset, they are read unsigned and a signature is ignored.
+   */
+  trustedCertificatePem?: string | undefined;
 }
 
 const detector = () => import('../formats/detect.ts');

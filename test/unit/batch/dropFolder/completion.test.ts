@@ -13,6 +13,7 @@ import type { CompletionSettings } from '../../../../src/batch/dropFolder/port.t
 const NOW = Date.parse('2030-01-01T02:00:00.000Z');
 const SETTINGS: CompletionSettings = { settleMs: 60_000, requireSidecar: false };
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 /** An in-memory in/: name → content and age in ms. */
 function folder(files: Record<string, { content: string; ageMs: number }>) {
@@ -24,9 +25,9 @@ function folder(files: Record<string, { content: string; ageMs: number }>) {
   }));
   const reads: string[] = [];
   const reader: IncomingReader = {
-    digest: async (entry) => {
+    digest: async (entry, algorithm) => {
       reads.push(entry.name);
-      return sha256(files[entry.name]!.content);
+      return createHash(algorithm).update(files[entry.name]!.content).digest('hex');
     },
     readSidecar: async (entry) => files[entry.name]!.content,
   };
@@ -131,6 +132,33 @@ describe('sortIncoming', () => {
     expect(incoming.ready.map((f) => f.name)).to.deep.equal(['a.csv', 'b.csv']);
     expect(incoming.waiting.map((f) => [f.name, f.reason])).to.deep.equal([['sub', 'not a regular file']]);
     expect(reads).to.deep.equal(['b.csv']);
+  });
+
+  it('takes a zip whose MyPay .md5 matches, needs both sidecars to match, and never takes the .md5', async () => {
+    const { entries, reader } = folder({
+      'p-1_4.zip': fresh('p'),
+      'p-1_4.md5': fresh(md5('p').toUpperCase()),
+      'q-1_4.zip': fresh('q'),
+      'q-1_4.zip.sha256': fresh(sha256('q')),
+      'q-1_4.md5': old(md5('another q')),
+      'r.csv': old('r'),
+      'r.md5': old(md5('r')),
+    });
+    const incoming = await sortIncoming(entries, reader, { ...SETTINGS, requireSidecar: true }, NOW);
+    expect(incoming.ready.map((f) => [f.name, f.completion, f.sha256])).to.deep.equal([
+      ['p-1_4.zip', 'sidecar', null],
+    ]);
+    expect(incoming.waiting.map((f) => f.name)).to.deep.equal(['q-1_4.zip', 'r.csv', 'r.md5']);
+    expect(incoming.invalid).to.deep.equal([]);
+  });
+
+  it('finds a zip invalid once it and its mismatching .md5 are settled', async () => {
+    const { entries, reader } = folder({ 'p-1_4.zip': old('p'), 'p-1_4.md5': old(md5('other')) });
+    const incoming = await sortIncoming(entries, reader, SETTINGS, NOW);
+    expect(incoming.invalid.map((f) => [f.name, f.problem])).to.deep.equal([
+      ['p-1_4.zip', 'SIDECAR_MISMATCH'],
+    ]);
+    expect(incoming.invalid[0]!.reason).to.contain(`p-1_4.md5 says ${md5('other')}`);
   });
 
   it('skips a file that vanished while being read (another instance claimed it)', async () => {

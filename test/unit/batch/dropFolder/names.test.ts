@@ -22,8 +22,8 @@ describe('drop-folder names', () => {
 
   it('counts sidecars, uploads in progress and dot files out of the inputs', () => {
     expect(isInputName('a.csv')).to.equal(true);
-    expect(isInputName('a.zip.md5')).to.equal(true);
-    for (const name of ['a.csv.sha256', 'a.csv.part', 'a.csv.filepart', '.a.csv']) {
+    // MyPay's `<base>.md5` is the sidecar of `<base>.zip`: never an input of its own.
+    for (const name of ['a.csv.sha256', 'C_A001-IUF1-1_3.md5', 'a.csv.part', 'a.csv.filepart', '.a.csv']) {
       expect(isInputName(name), name).to.equal(false);
       expectDomainError(() => assertInputName(name), 'INVALID_INPUT');
     }
