@@ -198,21 +198,20 @@ forEachDatabase('importer: PiemontePay and MyPay files answered in their own out
     expect([lista.outcome, lista.format, lista.ok, lista.ko]).to.deep.equal([
       'DONE',
       'piemontepay-v2.9',
-      2,
-      2,
+      3,
+      1,
     ]);
-    // Line 2 splits its amount into two components credited to the same service IBAN, which the
-    // domain refuses; line 5 has a secondary component and the service no secondary ente (189).
-    expect(await ppayOutcome(site, LIDC_V29)).to.deep.equal([
-      '2:KO:E_AMOUNT',
-      '3:OK',
-      '4:OK',
-      '5:KO:E_AMOUNT',
-    ]);
+    // Line 2 splits its amount into two components without IBAN: both credit the service's account,
+    // so they become one transfer of their sum; line 5 has a secondary component and the service
+    // no secondary ente (189).
+    expect(await ppayOutcome(site, LIDC_V29)).to.deep.equal(['2:OK', '3:OK', '4:OK', '5:KO:E_AMOUNT']);
     const company = await position(ctx, site, id(3));
     const fine = await position(ctx, site, id(4));
     expect([company?.debtor?.fiscalCode, fine?.debtor?.fiscalCode]).to.deep.equal(['01234567897', 'ANONIMO']);
-    expect(await position(ctx, site, id(2))).to.equal(null);
+    const split = await position(ctx, site, id(2));
+    expect(split?.options[0]?.transfers.map((t) => t.amountCents)).to.deep.equal([
+      split?.options[0]?.amountCents,
+    ]);
 
     const listaEsito = await esito(site, 'LIDC_80000010001_TARI_20250301-TARI-42-001_ESITO.csv');
     expect(listaEsito.header).to.equal(PIEMONTEPAY_ESITO_COLUMNS.join(';'));
@@ -224,11 +223,15 @@ forEachDatabase('importer: PiemontePay and MyPay files answered in their own out
       code: '000',
       description: 'OK',
     });
+    expect([listaEsito.lines[0]?.code, listaEsito.lines[0]?.iuv]).to.deep.equal([
+      '000',
+      split?.options[0]?.iuv,
+    ]);
     expect([listaEsito.lines[2]?.code, listaEsito.lines[2]?.iuv]).to.deep.equal([
       '000',
       fine?.options[0]?.iuv,
     ]);
-    for (const rejected of [listaEsito.lines[0], listaEsito.lines[3]]) {
+    for (const rejected of [listaEsito.lines[3]]) {
       expect(OUTCOME_CROSSWALK.E_AMOUNT.piemontepayEquivalents).to.include(rejected?.code);
       expect([rejected?.iuv, rejected?.noticeNumber]).to.deep.equal(['', '']);
     }
@@ -238,7 +241,7 @@ forEachDatabase('importer: PiemontePay and MyPay files answered in their own out
     // M of the company's amount, due date and causale, M giving the anonymous fine its debtor.
     const agpd = (await readFile(path.join(PIEMONTEPAY, AGPD_FIXTURE)))
       .toString('latin1')
-      .replace('TARI-2025-0001', id(2))
+      .replace('TARI-2025-0001', id(99))
       .replace('COSAP-2025-77', id(3))
       .replace('CDS-234', id(4));
     await drop(site, AGPD_FIXTURE, Buffer.from(agpd, 'latin1'));
@@ -271,7 +274,7 @@ forEachDatabase('importer: PiemontePay and MyPay files answered in their own out
     ]);
     const updatesEsito = await esito(site, 'agpd-v2.8-tari-marzo_ESITO.csv');
     expect(updatesEsito.lines.map((l) => [l.positionId, l.code])).to.deep.equal([
-      [id(2), '176'],
+      [id(99), '176'],
       [id(3), '000'],
       [id(4), '000'],
     ]);

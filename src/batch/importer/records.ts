@@ -78,7 +78,26 @@ function transfersOf(option: ImportOption, scope: RecordScope, path: string): Tr
   if (option.transfers.length === 0) {
     return [transferDraft({ amountCents: option.amountCents }, scope, `${path}.transfers[0]`)];
   }
-  return option.transfers.map((t, k) => transferDraft(t, scope, `${path}.transfers[${k}]`));
+  // Components that name no IBAN (PiemontePay's componenti importo) default to the same account;
+  // pagoPA takes one transfer per account of an ente, so those are added into one transfer.
+  const drafts: TransferDraft[] = [];
+  const defaulted = new Map<string, TransferDraft>();
+  option.transfers.forEach((t, k) => {
+    const draft = transferDraft(t, scope, `${path}.transfers[${k}]`);
+    if (t.iban) {
+      drafts.push(draft);
+      return;
+    }
+    const account = `${draft.enteFiscalCode ?? scope.ente.fiscalCode}|${draft.iban}`;
+    const earlier = defaulted.get(account);
+    if (earlier) {
+      earlier.amountCents = Number(earlier.amountCents) + Number(draft.amountCents);
+      return;
+    }
+    defaulted.set(account, draft);
+    drafts.push(draft);
+  });
+  return drafts;
 }
 
 function optionDraft(option: ImportOption, index: number, scope: RecordScope): PaymentOptionDraft {
