@@ -4,7 +4,7 @@
 // The sshd suites are skipped, with a warning naming the reason, when sshd cannot run here.
 
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -370,6 +370,30 @@ function dropFolderContract(title: string, maker: () => Maker): void {
 
 describe('drop folders', () => {
   dropFolderContract('LocalDropFolder', () => (root, settings) => new LocalDropFolder({ root, ...settings }));
+
+  it('gives a claim killed between moving its file and its sidecar the sidecar back on restart', async () => {
+    const root = await tempRoot('ppay-drop-');
+    try {
+      const folder = new LocalDropFolder({ root });
+      await folder.ensureLayout();
+      const content = 'action;position_id\nI;P1\n';
+      await writeFile(path.join(root, 'in', 'ENTE_K1_ppay-1.csv'), content);
+      await writeFile(path.join(root, 'in', 'ENTE_K1_ppay-1.csv.sha256'), sha256Hex(content));
+      const claim = await folder.claim('ENTE_K1_ppay-1.csv');
+      // The kill: the sidecar had not followed its file yet.
+      await rename(
+        path.join(root, 'processing', `${claim!.claimedName}.sha256`),
+        path.join(root, 'in', 'ENTE_K1_ppay-1.csv.sha256'),
+      );
+      const [recovered] = await new LocalDropFolder({ root }).listProcessing();
+      expect(recovered?.expectedSha256).to.equal(sha256Hex(content));
+      expect(await names(root, 'in')).to.deep.equal([]);
+      await folder.finish(recovered!, 'done');
+      expect(await names(root, 'done')).to.deep.equal([claim!.claimedName, `${claim!.claimedName}.sha256`]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 
   it('puts an ente local drop folder under <dataDir>/sftp/<ente fiscal code>', async () => {
     const dataDir = await tempRoot('ppay-data-');

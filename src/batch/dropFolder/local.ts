@@ -125,6 +125,7 @@ export class LocalDropFolder implements DropFolder {
   private async describe(claimedName: string): Promise<Claim> {
     const parsed = parseClaimedName(claimedName);
     if (!parsed) throw domainError('INVALID_INPUT', 'not a claimed file name', { claimedName });
+    await this.adoptSidecars(parsed.name, claimedName);
     const localPath = this.pathOf('processing', claimedName);
     const size = (await lstat(localPath)).size;
     const sha256 = await sha256OfFile(localPath);
@@ -133,6 +134,19 @@ export class LocalDropFolder implements DropFolder {
     const md5Text = md5Name === null ? null : await readTextIfPresent(this.pathOf('processing', md5Name));
     const md5Sidecar = md5Text === null ? null : { text: md5Text, md5: await digestOfFile(localPath, 'md5') };
     return claimOf(parsed, claimedName, { localPath, size, sha256 }, sidecarText, md5Sidecar);
+  }
+
+  /**
+   * A claimer killed between moving the file and moving its sidecars left them in in/: they follow
+   * their file. Not while in/ holds a new drop of the same name, which owns them.
+   */
+  private async adoptSidecars(name: string, claimedName: string): Promise<void> {
+    if (await existsFile(this.pathOf('in', name))) return;
+    for (const [from, to] of sidecarPairs(name, claimedName)) {
+      if (!(await existsFile(this.pathOf('processing', to)))) {
+        await renameIfPresent(this.pathOf('in', from), this.pathOf('processing', to));
+      }
+    }
   }
 
   open(claim: Claim): Readable {

@@ -133,3 +133,11 @@ export function unknownRptReturnPage(): string {
     "Non è stato possibile collegare il ritorno da pagoPA a un pagamento avviato da questo servizio. Se hai completato il pagamento, l'ente riceverà comunque la ricevuta.",
   );
 }
+
+/** A notice PDF asked for an ente and notice number that name no payable or paid position. */
+export function unknownNoticePage(): string {
+  return messagePage(
+    'Avviso non trovato',
+    "Non esiste un avviso di pagamento da pagare o pagato con questo codice avviso e questo codice fiscale dell'ente creditore. Controlla i dati riportati sull'avviso.",
+  );
+}

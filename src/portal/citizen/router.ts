@@ -3,6 +3,8 @@
 //   POST /pay/session/:token/pay      consumes the token's nonce, opens the payment, 303 to pagoPA
 //   GET  /pay/session/:token/done     back from pagoPA: 303 to the gestionale's return URL + outcome
 //   GET  /pay/session/:token/avviso   the printable notice (QR payload as text)
+//   GET  /pay/avviso/:ente/:notice.pdf?debtor=CF  the notice as a PDF, for a payable or paid position
+//                                     whose debtor is CF (or anonymous); else 404, the same page
 //   GET  /pay/rpt/return              a legacy station's redirect URL after a model 1 (RPT) payment:
 //                                     the node's idSession names the session, 303 to its /done
 //   GET  /pay/assets/...              Bootstrap Italia's CSS, fonts and icons, served locally
@@ -13,7 +15,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import { isDomainError } from '../../domain/errors.ts';
+import { domainError, isDomainError } from '../../domain/errors.ts';
 import type { Store } from '../../db/store.ts';
 import {
   finishSession,
@@ -23,8 +25,17 @@ import {
   startSessionPayment,
   type RedirectSettings,
 } from '../../app/gestionale/paymentSession.ts';
+import { noticeDocument } from '../../app/noticeDocument.ts';
+import { renderNoticePdf } from '../noticePdf.ts';
 import { fontsCss } from './html.ts';
-import { blockedReason, landingPage, messagePage, noticePage, unknownRptReturnPage } from './pages.ts';
+import {
+  blockedReason,
+  landingPage,
+  messagePage,
+  noticePage,
+  unknownNoticePage,
+  unknownRptReturnPage,
+} from './pages.ts';
 
 const BOOTSTRAP_ITALIA_DIST = path.join(
   path.dirname(createRequire(import.meta.url).resolve('bootstrap-italia/package.json')),
@@ -168,6 +179,33 @@ export function citizenRouter(
     handle(async (req, res) => {
       const token = tokenOf(req);
       send(res, 200, noticePage(await printableNotice(store, settings, token), token));
+    }),
+  );
+
+  router.get(
+    '/avviso/:enteFiscalCode/:file',
+    handle(async (req, res) => {
+      const noticeNumber = /^([0-9]{18})\.pdf$/.exec(String(req.params.file ?? ''))?.[1];
+      try {
+        if (!noticeNumber) throw domainError('POSITION_UNKNOWN', 'not a notice PDF name', {});
+        const data = await noticeDocument(store, String(req.params.enteFiscalCode ?? ''), noticeNumber);
+        // The notice names its debtor: notice numbers run in sequence, so knowing one is not enough.
+        const debtor = typeof req.query.debtor === 'string' ? req.query.debtor.trim().toUpperCase() : '';
+        const named = data.debtor && data.debtor.fiscalCode.toUpperCase() !== 'ANONIMO';
+        if (named && data.debtor?.fiscalCode.toUpperCase() !== debtor) {
+          throw domainError('POSITION_UNKNOWN', 'the debtor does not match', {});
+        }
+        const pdf = await renderNoticePdf(data);
+        res
+          .status(200)
+          .set(SECURITY_HEADERS)
+          .set('Content-Disposition', `inline; filename="avviso-${noticeNumber}.pdf"`)
+          .type('application/pdf')
+          .send(pdf);
+      } catch (err) {
+        if (!isDomainError(err, 'POSITION_UNKNOWN')) throw err;
+        send(res, 404, unknownNoticePage());
+      }
     }),
   );
 
