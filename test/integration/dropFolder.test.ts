@@ -340,6 +340,28 @@ function dropFolderContract(title: string, maker: () => Maker): void {
       }
     });
 
+    it('gives a claim killed between moving its file and its sidecar the sidecar back on restart', async () => {
+      const { root, a } = await make();
+      await drop(root, 'k.csv', 'K');
+      await drop(root, 'k.csv.sha256', sha256Hex('K'));
+      const claim = (await a.claim('k.csv'))!;
+      // The kill: the sidecar had not followed its file yet.
+      await rename(
+        path.join(root, 'processing', `${claim.claimedName}.sha256`),
+        path.join(root, 'in', 'k.csv.sha256'),
+      );
+      const restarted = maker()(root, CONTRACT_SETTINGS);
+      try {
+        const [recovered] = await restarted.listProcessing();
+        expect(recovered?.expectedSha256).to.equal(sha256Hex('K'));
+        expect(await names(root, 'in')).to.deep.equal([]);
+        await restarted.finish(recovered!, 'done');
+        expect(await names(root, 'done')).to.deep.equal([claim.claimedName, `${claim.claimedName}.sha256`]);
+      } finally {
+        await restarted.close();
+      }
+    });
+
     it('refuses names that would leave the drop folder', async () => {
       const { a } = await make();
       await expectRejection(a.claim('../in/a.csv'), 'INVALID_INPUT');
@@ -370,30 +392,6 @@ function dropFolderContract(title: string, maker: () => Maker): void {
 
 describe('drop folders', () => {
   dropFolderContract('LocalDropFolder', () => (root, settings) => new LocalDropFolder({ root, ...settings }));
-
-  it('gives a claim killed between moving its file and its sidecar the sidecar back on restart', async () => {
-    const root = await tempRoot('ppay-drop-');
-    try {
-      const folder = new LocalDropFolder({ root });
-      await folder.ensureLayout();
-      const content = 'action;position_id\nI;P1\n';
-      await writeFile(path.join(root, 'in', 'ENTE_K1_ppay-1.csv'), content);
-      await writeFile(path.join(root, 'in', 'ENTE_K1_ppay-1.csv.sha256'), sha256Hex(content));
-      const claim = await folder.claim('ENTE_K1_ppay-1.csv');
-      // The kill: the sidecar had not followed its file yet.
-      await rename(
-        path.join(root, 'processing', `${claim!.claimedName}.sha256`),
-        path.join(root, 'in', 'ENTE_K1_ppay-1.csv.sha256'),
-      );
-      const [recovered] = await new LocalDropFolder({ root }).listProcessing();
-      expect(recovered?.expectedSha256).to.equal(sha256Hex(content));
-      expect(await names(root, 'in')).to.deep.equal([]);
-      await folder.finish(recovered!, 'done');
-      expect(await names(root, 'done')).to.deep.equal([claim!.claimedName, `${claim!.claimedName}.sha256`]);
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
-  });
 
   it('puts an ente local drop folder under <dataDir>/sftp/<ente fiscal code>', async () => {
     const dataDir = await tempRoot('ppay-data-');

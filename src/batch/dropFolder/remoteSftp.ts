@@ -270,6 +270,7 @@ export class RemoteSftpDropFolder implements DropFolder {
   private async describe(client: SftpClient, claimedName: string): Promise<Claim> {
     const parsed = parseClaimedName(claimedName);
     if (!parsed) throw domainError('INVALID_INPUT', 'not a claimed file name', { claimedName });
+    await this.adoptSidecars(client, parsed.name, claimedName);
     const remotePath = this.remote('processing', claimedName);
     const localPath = this.workingCopy(claimedName);
     const remoteSize = (await client.stat(remotePath)).size;
@@ -285,6 +286,19 @@ export class RemoteSftpDropFolder implements DropFolder {
       md5Name === null ? null : await this.remoteText(client, this.remote('processing', md5Name));
     const md5Sidecar = md5Text === null ? null : { text: md5Text, md5: await digestOfFile(localPath, 'md5') };
     return claimOf(parsed, claimedName, { localPath, size, sha256 }, sidecarText, md5Sidecar);
+  }
+
+  /**
+   * A claimer killed between moving the file and moving its sidecars left them in in/: they follow
+   * their file. Not while in/ holds a new drop of the same name, which owns them.
+   */
+  private async adoptSidecars(client: SftpClient, name: string, claimedName: string): Promise<void> {
+    if (await client.exists(this.remote('in', name))) return;
+    for (const [from, to] of sidecarPairs(name, claimedName)) {
+      if (!(await client.exists(this.remote('processing', to)))) {
+        await this.renameIfPresent(client, this.remote('in', from), this.remote('processing', to));
+      }
+    }
   }
 
   open(claim: Claim): Readable {
