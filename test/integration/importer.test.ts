@@ -15,7 +15,7 @@ import { enteFolder } from '../../src/batch/dropFolder/forEnte.ts';
 import { LocalDropFolder } from '../../src/batch/dropFolder/local.ts';
 import type { DropFolderDir } from '../../src/batch/dropFolder/port.ts';
 import { formatPpayFileName, outcomeFileName, outcomeXmlFileName } from '../../src/batch/fileNames.ts';
-import { splitCsvLine } from '../../src/batch/formats/csvLines.ts';
+import { parseOutcome, type OutcomeFile, type OutcomeRow } from '../support/importProcess.ts';
 import { generatePpayCsv } from '../../src/batch/formats/generate.ts';
 import { OUTCOME_CSV_HEADER } from '../../src/batch/formats/outcome.ts';
 import { Importer, type ImporterOptions, type ImportStep } from '../../src/batch/importer/importer.ts';
@@ -34,20 +34,6 @@ interface Site {
   dataDir: string;
   seeded: SeededEnte;
   cf: string;
-}
-
-interface OutcomeRow {
-  rowNo: number;
-  positionId: string;
-  installmentNo: string;
-  action: string;
-  outcome: string;
-  errorCode: string;
-  errorMessage: string;
-  iuv: string;
-  noticeNumber: string;
-  amountCents: string;
-  dueDate: string;
 }
 
 class SimulatedCrash extends Error {}
@@ -107,27 +93,9 @@ async function generated(rows: number, prefix: string, planEvery = 0): Promise<s
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function readOutcome(site: Site, inputName: string): Promise<{ header: string; rows: OutcomeRow[] }> {
-  const text = await readFile(folder(site, 'out', outcomeFileName(inputName)), 'utf8');
-  const [header = '', ...lines] = text.split('\n').filter((l) => l !== '');
-  const rows = lines.map((line) => {
-    const f = splitCsvLine(line, ';');
-    expect(f, line).to.have.length(11);
-    return {
-      rowNo: Number(f[0]),
-      positionId: f[1] ?? '',
-      installmentNo: f[2] ?? '',
-      action: f[3] ?? '',
-      outcome: f[4] ?? '',
-      errorCode: f[5] ?? '',
-      errorMessage: f[6] ?? '',
-      iuv: f[7] ?? '',
-      noticeNumber: f[8] ?? '',
-      amountCents: f[9] ?? '',
-      dueDate: f[10] ?? '',
-    };
-  });
-  return { header, rows };
+/** The outcome file of an input, parsed (a line of the wrong width fails the test). */
+function readOutcome(site: Site, inputName: string): Promise<OutcomeFile> {
+  return parseOutcome(folder(site, 'out', outcomeFileName(inputName)));
 }
 
 /** `<row>:<outcome>[:<code>]` per outcome line. */
