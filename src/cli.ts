@@ -137,7 +137,10 @@ function buildCli(): Command {
           `  health     ${url}/health`,
           ...soapServices,
           ...emulator,
+          `  portal     ${url}/portal/`,
+          `  citizens   ${url}/pay/`,
           seeded ? '  demo data  loaded (see: npm run -s ppay -- seed --demo --json)' : '',
+          seeded ? '  demo users admin / admin-demo-password, operatore.comune / operatore-demo-password' : '',
         ]
           .filter(Boolean)
           .join('\n') + '\n',

@@ -6,6 +6,7 @@
 // callback worker delivers the outbox to gestionali while the connector runs, and the job scheduler
 // runs the nightly jobs and exports on their PPAY_JOB_SCHEDULE slots (src/batch/scheduler.ts).
 
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type Express } from 'express';
@@ -28,6 +29,7 @@ import { JobScheduler } from './batch/scheduler.ts';
 import { jobCatalogueFor } from './batch/jobs.ts';
 import { redirectSettingsFor, type RedirectSettings } from './app/gestionale/paymentSession.ts';
 import { citizenRouter } from './portal/citizen/router.ts';
+import { portalRouter } from './portal/server.ts';
 import { ImportWorker } from './batch/importer/worker.ts';
 
 /** The SOAP message log is trimmed to PPAY_MESSAGE_LOG_DAYS at start and then every six hours. */
@@ -60,7 +62,7 @@ export async function buildApp(
   db: Knex,
   store: Store,
   config: Pick<Config, 'maxBodyBytes'> &
-    Partial<Pick<Config, 'emulator' | 'publicUrl' | 'secret' | 'sessionTtlMinutes'>>,
+    Partial<Pick<Config, 'emulator' | 'publicUrl' | 'secret' | 'sessionTtlMinutes' | 'dataDir'>>,
   soapBindings?: SoapServiceBinding[],
   /** Shared by the gestionale redirect operations and the citizen pages; pass the bindings' own. */
   redirect: RedirectSettings = redirectSettingsFor(config),
@@ -80,6 +82,18 @@ export async function buildApp(
   const bindings = soapBindings ?? defaultSoapBindings(store, {}, redirect);
   await mountSoapServices(app, { store, maxBodyBytes: config.maxBodyBytes, bindings });
   app.use('/pay', citizenRouter(store, redirect));
+  app.use('/portal', (req, res, next) =>
+    req.originalUrl === '/portal' ? res.redirect(301, '/portal/') : next(),
+  );
+  app.use(
+    '/portal',
+    portalRouter({
+      store,
+      redirect,
+      dataDir: config.dataDir ?? path.resolve('data'),
+      secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+    }),
+  );
   if (config.emulator) {
     await mountEmulator(app, { store, maxBodyBytes: config.maxBodyBytes, publicUrl: config.publicUrl });
   }

@@ -10,6 +10,7 @@ import { INTEGRATION_MODELS } from '../db/repositories/clients.ts';
 import type { StoredPosition } from '../db/repositories/positions.ts';
 import { addClient } from './admin.ts';
 import { createPosition } from './positions.ts';
+import { createPortalUser } from './portal/auth.ts';
 
 const ACTOR = 'seed-demo';
 const BROKER = { fiscalCode: '12345678903', name: 'Intermediario demo ppay' };
@@ -212,6 +213,30 @@ const POSITIONS: DemoPosition[] = [
   },
 ];
 
+/** Demo portal users: the connector's admin and one operator per demo ente. */
+const PORTAL_USERS = [
+  {
+    username: 'admin',
+    fullName: 'Amministratore demo',
+    password: 'admin-demo-password',
+    role: 'admin' as const,
+  },
+  {
+    username: 'operatore.comune',
+    fullName: 'Operatore Comune di Esempio',
+    password: 'operatore-demo-password',
+    role: 'operator' as const,
+    ente: ENTI[0].fiscalCode,
+  },
+  {
+    username: 'operatore.unione',
+    fullName: 'Operatore Unione dei Comuni',
+    password: 'operatore-demo-password',
+    role: 'operator' as const,
+    ente: ENTI[1].fiscalCode,
+  },
+];
+
 export interface DemoSummary {
   broker: { fiscalCode: string; name: string };
   station: { stationId: string; password: string; dialect: string };
@@ -224,6 +249,12 @@ export interface DemoSummary {
     services: Array<{ code: string; description: string; category: string; spontaneous: boolean }>;
   }>;
   client: { username: string; password: string; models: readonly string[] };
+  portalUsers: Array<{
+    username: string;
+    password: string;
+    role: 'admin' | 'operator';
+    enteFiscalCode: string | null;
+  }>;
   positions: Array<{
     kind: DemoKind;
     enteFiscalCode: string;
@@ -303,6 +334,21 @@ export async function seedDemo(store: Store): Promise<DemoSummary> {
       returnUrlPrefixes: ['http://localhost', 'http://127.0.0.1'],
     });
   }
+  for (const u of PORTAL_USERS) {
+    if (!(await store.portalUsers.findForLogin(u.username))) {
+      await createPortalUser(
+        store,
+        {
+          username: u.username,
+          fullName: u.fullName,
+          password: u.password,
+          role: u.role,
+          enteFiscalCode: u.ente,
+        },
+        ACTOR,
+      );
+    }
+  }
   const positions: DemoSummary['positions'] = [];
   for (const demo of POSITIONS) {
     const ente = enti.find((e) => e.fiscalCode === demo.ente) as Ente;
@@ -350,6 +396,12 @@ export async function seedDemo(store: Store): Promise<DemoSummary> {
     station: STATION,
     enti: summaryEnti,
     client: { username: CLIENT.username, password: CLIENT.password, models: INTEGRATION_MODELS },
+    portalUsers: PORTAL_USERS.map((u) => ({
+      username: u.username,
+      password: u.password,
+      role: u.role,
+      enteFiscalCode: u.ente ?? null,
+    })),
     positions,
   };
 }

@@ -19,6 +19,7 @@ import * as createReconciliationTables from './migrations/0015_create_reconcilia
 import * as createImportTables from './migrations/0016_create_import_tables.ts';
 import * as createJobRuns from './migrations/0017_create_job_runs.ts';
 import * as createEnteDropFolders from './migrations/0018_create_ente_drop_folders.ts';
+import * as createPortalTables from './migrations/0019_create_portal_tables.ts';
 
 /** A migration module exports only `up`: the schema moves forward, never back. */
 interface NamedMigration {
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0016_create_import_tables', migration: createImportTables },
   { name: '0017_create_job_runs', migration: createJobRuns },
   { name: '0018_create_ente_drop_folders', migration: createEnteDropFolders },
+  { name: '0019_create_portal_tables', migration: createPortalTables },
 ];
 
 function refuseRollback(): Promise<void> {

@@ -44,6 +44,11 @@ import {
   type EnteDropFoldersRepository,
 } from './repositories/enteDropFolders.ts';
 import { createDailyExportsRepository, type DailyExportsRepository } from './repositories/dailyExports.ts';
+import { createPortalUsersRepository, type PortalUsersRepository } from './repositories/portalUsers.ts';
+import {
+  createSpontaneousFormsRepository,
+  type SpontaneousFormsRepository,
+} from './repositories/spontaneousForms.ts';
 import {
   createCollectedPaymentsRepository,
   type CollectedPaymentsRepository,
@@ -80,6 +85,8 @@ export interface Store {
   jobRuns: JobRunsRepository;
   enteDropFolders: EnteDropFoldersRepository;
   dailyExports: DailyExportsRepository;
+  portalUsers: PortalUsersRepository;
+  spontaneousForms: SpontaneousFormsRepository;
   /**
    * Runs fn with a store bound to a new transaction (a savepoint when this store is already in one):
    * committed when fn resolves, rolled back when it throws.
@@ -114,6 +121,8 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     jobRuns: createJobRunsRepository(db, clock),
     enteDropFolders: createEnteDropFoldersRepository(db, clock),
     dailyExports: createDailyExportsRepository(db),
+    portalUsers: createPortalUsersRepository(db, clock),
+    spontaneousForms: createSpontaneousFormsRepository(db, clock),
     imports: createImportsRepository(db, clock),
     transaction: (fn) =>
       db.transaction(async (trx) => {

@@ -69,6 +69,8 @@ export const ERROR_CODES = [
   'FLOW_UNKNOWN',
   'ANOMALY_UNKNOWN',
   'STATEMENT_ENTE_MISMATCH',
+  // appended by the operator portal (login throttling)
+  'TOO_MANY_ATTEMPTS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
