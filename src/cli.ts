@@ -140,7 +140,9 @@ function buildCli(): Command {
           `  portal     ${url}/portal/`,
           `  citizens   ${url}/pay/`,
           seeded ? '  demo data  loaded (see: npm run -s ppay -- seed --demo --json)' : '',
-          seeded ? '  demo users admin / admin-demo-password, operatore.comune / operatore-demo-password' : '',
+          seeded
+            ? '  demo users admin / admin-demo-password, operatore.comune / operatore-demo-password'
+            : '',
         ]
           .filter(Boolean)
           .join('\n') + '\n',
