@@ -57,9 +57,9 @@ function flashBox(flash: Flash | null): Html | string {
 
 function nav(user: PortalUser, active: string | undefined): Html {
   const items = NAV.filter((item) => !item.admin || user.role === 'admin');
-  return html`<nav class="navbar navbar-expand-lg has-megamenu" aria-label="Menu principale">
+  return html`<nav class="portal-nav" aria-label="Menu principale">
     <div class="container">
-      <ul class="navbar-nav flex-row flex-wrap">
+      <ul class="nav flex-row flex-wrap">
         ${items.map(
           (item) =>
             html`<li class="nav-item">
@@ -129,7 +129,7 @@ export function portalPage(res: Response, frame: PortalFrame): string {
               </div>
             </div>
           </div>
-          ${user ? html`<div class="it-header-navbar-wrapper">${nav(user, frame.active)}</div>` : ''}
+          ${user ? nav(user, frame.active) : ''}
         </header>
         <main class="container my-4" id="main">
           <h1 class="h2 mb-3">${frame.title}</h1>
@@ -156,6 +156,10 @@ export const PORTAL_CSS = `
 .table-sm td,.table-sm th{padding:.35rem .5rem}
 .timeline-entry{border-left:3px solid #0066cc;padding-left:.75rem;margin-bottom:.75rem}
 .nowrap{white-space:nowrap}
+.portal-nav{background:#0066cc}
+.portal-nav .nav-link{color:#fff;padding:.6rem .8rem;font-weight:600}
+.portal-nav .nav-link:hover,.portal-nav .nav-link:focus{color:#fff;text-decoration:underline}
+.portal-nav .nav-link.active{color:#fff;border-bottom:3px solid #fff}
 `;
 
 /**
