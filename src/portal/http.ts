@@ -14,7 +14,7 @@ import { italianMessage, statusOf } from './messages.ts';
 
 export const PORTAL_SECURITY_HEADERS = {
   'Content-Security-Policy':
-    "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; script-src 'self'; " +
+    "default-src 'none'; style-src 'self'; font-src 'self' data:; img-src 'self' data:; script-src 'self'; " +
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'Referrer-Policy': 'no-referrer',
   'X-Content-Type-Options': 'nosniff',
