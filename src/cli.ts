@@ -353,6 +353,83 @@ function buildCli(): Command {
       );
     });
 
+  const user = program
+    .command('user')
+    .description('portal users: connector admins and operators of an ente (the first admin is made here)');
+  user
+    .command('add')
+    .description(
+      'create a portal user; the password is read from PPAY_NEW_USER_PASSWORD or, when unset, generated and printed once',
+    )
+    .argument('<username>', '3-64 lowercase letters, digits, dot, dash, underscore')
+    .addOption(
+      new Option('--role <role>', 'what the user may do')
+        .choices(['admin', 'operator'])
+        .makeOptionMandatory(),
+    )
+    .option('--ente <cf>', 'fiscal code of the ente of an operator')
+    .option('--name <full name>', 'full name shown in the portal (default: the username)')
+    .action(async (username: string, opts: { role: string; ente?: string; name?: string }) => {
+      if (opts.role === 'operator' && !opts.ente)
+        throw new UsageError('an operator needs --ente <fiscal code>');
+      if (opts.role === 'admin' && opts.ente) throw new UsageError('--ente goes with --role operator');
+      const password = process.env.PPAY_NEW_USER_PASSWORD || undefined;
+      // Imported here: the portal's auth module hashes a dummy password when it loads.
+      const { addUserFromCommand } = await import('./app/portal/adminActions.ts');
+      const { user: created, generatedPassword } = await withStore(async (store) => {
+        const result = await addUserFromCommand(
+          store,
+          { username, role: opts.role, enteFiscalCode: opts.ente, fullName: opts.name, password },
+          'ppay-cli',
+        );
+        const ente = result.user.enteId === null ? null : await store.enti.getById(result.user.enteId);
+        return { ...result, user: { ...result.user, ente: ente?.fiscalCode ?? null } };
+      });
+      const { username: name, fullName, role, ente, status } = created;
+      if (generatedPassword) {
+        process.stderr.write('The password is shown only now: give it to the user.\n');
+        print({ username: name, fullName, role, ente, status, password: generatedPassword });
+      } else print({ username: name, fullName, role, ente, status });
+    });
+  user
+    .command('list')
+    .description('every portal user with role, ente and status')
+    .option('--json', 'print the list as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const rows = await withStore(async (store) => {
+        const enti = new Map((await store.enti.list()).map((e) => [e.id, e.fiscalCode]));
+        return (await store.portalUsers.list()).map((u) => ({
+          username: u.username,
+          fullName: u.fullName,
+          role: u.role,
+          ente: u.enteId === null ? null : (enti.get(u.enteId) ?? null),
+          status: u.status,
+          lastLoginAt: u.lastLoginAt,
+        }));
+      });
+      if (opts.json) return print(rows);
+      for (const r of rows) {
+        process.stdout.write(
+          `${r.username.padEnd(24)} ${r.role.padEnd(8)} ${(r.ente ?? '-').padEnd(11)} ${r.status.padEnd(8)} ${r.fullName}\n`,
+        );
+      }
+    });
+  user
+    .command('disable')
+    .description('disable a portal user: its sessions end at once')
+    .argument('<username>', 'the user')
+    .action(async (username: string) => {
+      const { changeUserStatus } = await import('./app/portal/adminActions.ts');
+      const done = await withStore(async (store) => {
+        const found = await store.portalUsers.findForLogin(username.trim().toLowerCase());
+        if (!found) throw new UsageError(`no portal user ${username}`);
+        // id 0: the CLI is nobody's session, so any user may be disabled from here.
+        await changeUserStatus(store, { id: 0 }, found.user, 'disabled', 'ppay-cli');
+        return { username: found.user.username, status: 'disabled' };
+      });
+      print(done);
+    });
+
   const jobs = program
     .command('jobs')
     .description('scheduled jobs: nightly jobs and exports (PPAY_JOB_SCHEDULE; each run takes a DB lock)');
