@@ -150,6 +150,20 @@ forEachDatabase('portal: positions (manual entry, detail, timeline, edit, cancel
     expect((await stored(id)).positionId).to.match(/^PORTALE-\d{8}-[A-Z0-9]{8}$/);
   });
 
+  it('makes one position of a form with a blank id submitted twice (double click, reload)', async () => {
+    const form = await opA.get('/portal/posizioni/nuova');
+    const generatedId = /name="generatedId"\s+value="([^"]+)"/.exec(form.text)?.[1] ?? '';
+    expect(generatedId).to.match(/^PORTALE-\d{8}-[A-Z0-9]{8}$/);
+    const fields = { ...singleFields({ positionId: '' }), generatedId };
+    const first = await opA.post('/portal/posizioni', fields);
+    const second = await opA.post('/portal/posizioni', fields);
+    expect(first.status).to.equal(303);
+    expect(second.status).to.equal(303);
+    expect(second.location).to.equal(first.location);
+    const rows = await ctx.db('positions').where({ ente_id: world.a.ente.id, position_id: generatedId });
+    expect(rows).to.have.length(1);
+  });
+
   it('creates an installment plan with a second beneficiary, ignoring blank blocks', async () => {
     const beneficiary = (block: number, amount: string) => ({
       [`opt${block}_tr2_enteFiscalCode`]: world.b.ente.fiscalCode,

@@ -67,6 +67,7 @@ export const DEBTOR_FIELDS = {
 
 const HEADER_FIELDS = [
   'positionId',
+  'generatedId',
   'description',
   'validityDate',
   'plan',
@@ -172,6 +173,8 @@ export function parseFormDate(text: string): string {
 }
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+const GENERATED_ID = /^PORTALE-\d{8}-[A-Z0-9]{8}$/;
 
 /** `PORTALE-<yyyymmdd>-<8 random A-Z0-9>`, the day as in Italy. */
 export function generatePositionId(now: Date = new Date()): string {
@@ -344,7 +347,11 @@ export function parsePositionForm(values: PositionFormValues, opts: ParseOptions
   const c = new Collector();
   const plan = v(values, 'plan') || 'single';
   if (!isPlan(plan)) c.add('plan', MSG.plan);
-  const positionId = opts.positionId ?? (v(values, 'positionId') || generatePositionId());
+  // The form carries the id it would generate, so a double submit of a blank id is one position.
+  const generated = v(values, 'generatedId');
+  const positionId =
+    opts.positionId ??
+    (v(values, 'positionId') || (GENERATED_ID.test(generated) ? generated : generatePositionId()));
   if (!v(values, 'description')) c.add('description', MSG.description);
   const debtor = debtorOf(c, values);
   const validityText = v(values, 'validityDate');

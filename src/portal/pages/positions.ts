@@ -12,6 +12,7 @@ import type { Receipt } from '../../db/repositories/receipts.ts';
 import type { StoredEvent } from '../../db/repositories/events.ts';
 import {
   fieldLabel,
+  generatePositionId,
   MAX_BENEFICIARIES,
   MAX_INSTALLMENT_BLOCKS,
   optionField,
@@ -422,13 +423,18 @@ export function positionFormBody(
                 Servizio: <strong>${view.serviceCode}</strong> · Identificativo:
                 <strong data-testid="position-id">${view.position?.positionId ?? ''}</strong>
               </p>`
-            : html`${select(ctx, 'service', 'Servizio *', serviceChoices, view.serviceCode)}
-              ${input(ctx, {
-                name: 'positionId',
-                label: 'Identificativo della posizione',
-                maxlength: 64,
-                hint: 'Facoltativo: se vuoto viene generato (PORTALE-aaaammgg-XXXXXXXX).',
-              })}`
+            : html`<input
+                  type="hidden"
+                  name="generatedId"
+                  value="${view.values.generatedId || generatePositionId()}"
+                />
+                ${select(ctx, 'service', 'Servizio *', serviceChoices, view.serviceCode)}
+                ${input(ctx, {
+                  name: 'positionId',
+                  label: 'Identificativo della posizione',
+                  maxlength: 64,
+                  hint: 'Facoltativo: se vuoto viene generato (PORTALE-aaaammgg-XXXXXXXX).',
+                })}`
         }
         ${input(ctx, { name: 'description', label: 'Descrizione (causale)', required: true, maxlength: 140 })}
         ${input(ctx, {
