@@ -2,7 +2,7 @@
 """An example gestionale client for ppay-connector, written with Debian's python3-zeep.
 
 It loads the WSDL the connector serves, signs every call with a WS-Security UsernameToken
-(PasswordText) and calls each of the 15 operations of the gestionale API once, with a small valid
+(PasswordText) and calls each of the 16 operations of the gestionale API once, with a small valid
 request, against the demo data that `npm start` loads (ente 01234567897, services TARI and MULTE):
 
     sudo apt-get install python3-zeep
@@ -130,6 +130,8 @@ def main(wsdl_url, username, password):
     # Outcomes and reconciliation.
     call("getPaymentStatus", enteFiscalCode=ENTE, positionId=position_id)
     call("getReceipt", enteFiscalCode=ENTE, noticeNumber=notice_number)
+    # The printable pagoPA notice of the position (a PDF, base64 in document.content).
+    call("getNoticeDocument", enteFiscalCode=ENTE, positionId=position_id, kind="NOTICE")
     call("listPayments", enteFiscalCode=ENTE, fromDate=today, toDate=today)
     call(
         "listReconciliationFlows",

@@ -58,10 +58,17 @@ const API_OPERATIONS = [
   'startPayment',
   'getPaymentStatus',
   'getReceipt',
+  'getNoticeDocument',
   'listPayments',
   'listReconciliationFlows',
   'getReconciliationFlow',
 ] as const;
+
+/**
+ * Operations later issues added beyond the table of DESIGN §3 (a shared document this project does
+ * not edit): issue 8 item 7 asks for the notice and receipt PDFs "from the gestionale API".
+ */
+const API_EXTENSIONS: readonly string[] = ['getNoticeDocument'];
 
 /** The callback service a gestionale implements. */
 const CALLBACK_OPERATIONS = [
@@ -191,10 +198,14 @@ describe('our own XML contracts (xsd/gestionale, xsd/flows)', () => {
       expect(globalElementNames(SCHEMA.flows)).to.deep.equal([...FLOW_ROOTS].sort());
     });
 
-    it('the operations are those of DESIGN §3', function () {
+    it('the operations are those of DESIGN §3, plus the documented extensions', function () {
       if (!fs.existsSync(DESIGN)) this.skip();
       const listed = designOperations(fs.readFileSync(DESIGN, 'utf8'));
-      expect(listed.sort()).to.deep.equal([...API_OPERATIONS, ...CALLBACK_OPERATIONS].sort());
+      const designed = [...API_OPERATIONS, ...CALLBACK_OPERATIONS].filter(
+        (op) => !API_EXTENSIONS.includes(op),
+      );
+      expect(listed.sort()).to.deep.equal(designed.sort());
+      for (const op of API_EXTENSIONS) expect(API_OPERATIONS as readonly string[]).to.include(op);
     });
 
     it('every API response accepts a bare KO with a fault and refuses one without outcome', () => {

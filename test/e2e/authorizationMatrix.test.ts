@@ -203,6 +203,15 @@ const OPERATIONS: OperationRow[] = [
     unknownAs: ['PPAY_NOTICE_UNKNOWN', 'PPAY_RECEIPT_UNKNOWN', 'PPAY_POSITION_UNKNOWN'],
   },
   {
+    operation: 'getNoticeDocument',
+    model: null,
+    fixture: 'valid-notice-by-position-id',
+    scope: 'reference',
+    own: () => ({ positionId: 'DEMO-MENSA-0001', kind: 'RECEIPT' }),
+    other: () => ({ positionId: 'DEMO-CANONE-0001' }),
+    unknownAs: ['PPAY_POSITION_UNKNOWN'],
+  },
+  {
     operation: 'listPayments',
     model: null,
     fixture: 'valid-tari-month',
@@ -466,7 +475,7 @@ const CELLS = OPERATIONS.flatMap((row) => cellsOf(row).map((cell) => ({ row, cel
 
 describe('gestionale authorization matrix (table)', () => {
   it(`has ${OPERATIONS.length} operations × 7 credential situations = ${CELLS.length} cells`, () => {
-    expect(new Set(OPERATIONS.map((r) => r.operation)).size).to.equal(15);
+    expect(new Set(OPERATIONS.map((r) => r.operation)).size).to.equal(16);
     expect(CELLS).to.have.length(OPERATIONS.length * 7);
   });
 });

@@ -14,6 +14,7 @@ import type { StoredOption, StoredPosition } from '../../db/repositories/positio
 import { describeNotice } from '../pagopa/payments.ts';
 import { startOnlinePayment } from '../pagopa/rptPayments.ts';
 import { NodeAccess } from '../nodeAccess.ts';
+import { noticeQrPayload } from '../noticeDocument.ts';
 import { newNonce, signRedirectToken, verifyRedirectToken } from '../redirectTokens.ts';
 import type { GestionaleCaller } from './common.ts';
 import { findPayableOption, requirePayable } from './payableOption.ts';
@@ -324,6 +325,6 @@ export async function printableNotice(
   return {
     view,
     amountCents,
-    qrPayload: `PAGOPA|002|${view.noticeNumber}|${view.ente.fiscalCode}|${amountCents}`,
+    qrPayload: noticeQrPayload(view.noticeNumber, view.ente.fiscalCode, amountCents),
   };
 }

@@ -1,6 +1,6 @@
 // The citizen pages of the Asincrona model, in Italian: the landing page of a payment session (the
-// position, "Paga online", "Scarica l'avviso"), the printable notice, and the message pages for
-// refused links. Plain server-rendered HTML with Bootstrap Italia classes; every value is escaped.
+// position, "Paga online", "Scarica l'avviso" as a page and as a PDF, the receipt PDF once paid),
+// the printable notice, and the message pages for refused links. Plain server-rendered HTML with Bootstrap Italia classes; every value is escaped.
 
 import type { DomainError } from '../../domain/errors.ts';
 import type { PrintableNotice, SessionView } from '../../app/gestionale/paymentSession.ts';
@@ -64,7 +64,24 @@ export function landingPage(view: SessionView, token: string): string {
         </form>`;
   const notice = view.blocked
     ? ''
-    : html`<a class="btn btn-outline-primary me-2 mb-2" href="${base}/avviso">Scarica l'avviso</a>`;
+    : html`<a class="btn btn-outline-primary me-2 mb-2" href="${base}/avviso">Scarica l'avviso</a>
+        <a
+          class="btn btn-outline-primary me-2 mb-2"
+          href="${base}/avviso.pdf"
+          data-testid="notice-pdf-link"
+          download
+          >Scarica l'avviso (PDF)</a
+        >`;
+  const receipt =
+    view.option.status === 'UNPAID'
+      ? ''
+      : html`<a
+          class="btn btn-outline-primary me-2 mb-2"
+          href="${base}/ricevuta.pdf"
+          data-testid="receipt-pdf-link"
+          download
+          >Scarica la ricevuta (PDF)</a
+        >`;
   const back = html`<a class="btn btn-link mb-2" href="${base}/done?outcome=CANCEL"
     >Annulla e torna al servizio</a
   >`;
@@ -84,7 +101,7 @@ export function landingPage(view: SessionView, token: string): string {
         Puoi pagare subito online con pagoPA oppure scaricare l'avviso e pagarlo presso uno dei prestatori di
         servizi di pagamento aderenti (banche, uffici postali, tabaccherie, app).
       </p>
-      <div class="mt-3">${pay}${notice}${back}</div>`,
+      <div class="mt-3">${pay}${notice}${receipt}${back}</div>`,
   });
 }
 
@@ -112,6 +129,13 @@ export function noticePage(notice: PrintableNotice, token: string): string {
         Per conservare l'avviso usa la funzione di stampa del browser (anche come PDF).
       </p>
       <p class="d-print-none">
+        <a
+          class="btn btn-outline-primary me-2"
+          href="${sessionBase(token)}/avviso.pdf"
+          data-testid="notice-pdf-link"
+          download
+          >Scarica l'avviso (PDF)</a
+        >
         <a class="btn btn-outline-primary" href="${sessionBase(token)}">Torna al pagamento</a>
       </p>`,
   });
@@ -131,6 +155,14 @@ export function unknownRptReturnPage(): string {
   return messagePage(
     'Pagamento non riconosciuto',
     "Non è stato possibile collegare il ritorno da pagoPA a un pagamento avviato da questo servizio. Se hai completato il pagamento, l'ente riceverà comunque la ricevuta.",
+  );
+}
+
+/** A receipt PDF asked for through a payment link whose notice is not paid (yet). */
+export function receiptNotPaidPage(): string {
+  return messagePage(
+    'Ricevuta non disponibile',
+    'La ricevuta sarà disponibile quando il pagamento risulterà eseguito. Se hai appena pagato, riprova tra qualche minuto.',
   );
 }
 

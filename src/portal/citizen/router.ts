@@ -3,6 +3,8 @@
 //   POST /pay/session/:token/pay      consumes the token's nonce, opens the payment, 303 to pagoPA
 //   GET  /pay/session/:token/done     back from pagoPA: 303 to the gestionale's return URL + outcome
 //   GET  /pay/session/:token/avviso   the printable notice (QR payload as text)
+//   GET  /pay/session/:token/avviso.pdf    the session's notice as a PDF (its option's page)
+//   GET  /pay/session/:token/ricevuta.pdf  the receipt PDF once the session's option is paid (409 before)
 //   GET  /pay/avviso/:ente/:notice.pdf?debtor=CF  the notice as a PDF, for a payable or paid position
 //                                     whose debtor is CF (or anonymous); else 404, the same page
 //   GET  /pay/rpt/return              a legacy station's redirect URL after a model 1 (RPT) payment:
@@ -25,14 +27,18 @@ import {
   startSessionPayment,
   type RedirectSettings,
 } from '../../app/gestionale/paymentSession.ts';
-import { noticeDocument } from '../../app/noticeDocument.ts';
+import { noticeDocument, noticeDocumentOf, onlyInstallment } from '../../app/noticeDocument.ts';
+import { receiptDocumentOf } from '../../app/receiptDocument.ts';
 import { renderNoticePdf } from '../noticePdf.ts';
+import { renderReceiptPdf } from '../receiptPdf.ts';
+import { spontaneousRouter } from './spontaneous.ts';
 import { fontsCss } from './html.ts';
 import {
   blockedReason,
   landingPage,
   messagePage,
   noticePage,
+  receiptNotPaidPage,
   unknownNoticePage,
   unknownRptReturnPage,
 } from './pages.ts';
@@ -136,6 +142,7 @@ export function citizenRouter(
   });
   router.use('/assets', express.static(BOOTSTRAP_ITALIA_DIST, { index: false, maxAge: '1d' }));
   router.use('/assets', (_req, res) => void res.status(404).type('text/plain').send('not found'));
+  router.use('/spontaneo', spontaneousRouter(store, settings, { onUnexpected }));
 
   router.get(
     '/session/:token',
@@ -182,6 +189,38 @@ export function citizenRouter(
     }),
   );
 
+  const sendPdf = (res: Response, fileName: string, pdf: Buffer): void => {
+    res
+      .status(200)
+      .set(SECURITY_HEADERS)
+      .set('Content-Disposition', `inline; filename="${fileName}"`)
+      .type('application/pdf')
+      .send(pdf);
+  };
+
+  router.get(
+    '/session/:token/avviso.pdf',
+    handle(async (req, res) => {
+      const { ente, position, option, noticeNumber } = await openSession(store, settings, tokenOf(req));
+      const data = onlyInstallment(await noticeDocumentOf(store, ente, position), option.installment);
+      sendPdf(res, `avviso-${noticeNumber}.pdf`, await renderNoticePdf(data));
+    }),
+  );
+
+  router.get(
+    '/session/:token/ricevuta.pdf',
+    handle(async (req, res) => {
+      const { ente, position, option, noticeNumber } = await openSession(store, settings, tokenOf(req));
+      try {
+        const data = await receiptDocumentOf(store, ente, position, option.installment);
+        sendPdf(res, `ricevuta-${noticeNumber}.pdf`, await renderReceiptPdf(data));
+      } catch (err) {
+        if (!isDomainError(err, 'RECEIPT_UNKNOWN')) throw err;
+        send(res, err.details.notPaid === true ? 409 : 404, receiptNotPaidPage());
+      }
+    }),
+  );
+
   router.get(
     '/avviso/:enteFiscalCode/:file',
     handle(async (req, res) => {
@@ -195,13 +234,7 @@ export function citizenRouter(
         if (named && data.debtor?.fiscalCode.toUpperCase() !== debtor) {
           throw domainError('POSITION_UNKNOWN', 'the debtor does not match', {});
         }
-        const pdf = await renderNoticePdf(data);
-        res
-          .status(200)
-          .set(SECURITY_HEADERS)
-          .set('Content-Disposition', `inline; filename="avviso-${noticeNumber}.pdf"`)
-          .type('application/pdf')
-          .send(pdf);
+        sendPdf(res, `avviso-${noticeNumber}.pdf`, await renderNoticePdf(data));
       } catch (err) {
         if (!isDomainError(err, 'POSITION_UNKNOWN')) throw err;
         send(res, 404, unknownNoticePage());

@@ -30,6 +30,7 @@ import { createPaymentSession } from './createPaymentSession.ts';
 import { startPayment } from './startPayment.ts';
 import { getPaymentStatus } from './getPaymentStatus.ts';
 import { getReceipt } from './getReceipt.ts';
+import { getNoticeDocument } from './getNoticeDocument.ts';
 import { listPayments } from './listPayments.ts';
 import { listReconciliationFlows } from './listReconciliationFlows.ts';
 import { getReconciliationFlow } from './getReconciliationFlow.ts';
@@ -92,6 +93,7 @@ export function gestionaleBinding(store: Store, options: GestionaleBindingOption
       startPayment: op('sync', startPayment(store, redirect)),
       getPaymentStatus: op(null, getPaymentStatus(store)),
       getReceipt: op(null, getReceipt(store)),
+      getNoticeDocument: op(null, getNoticeDocument(store)),
       listPayments: op(null, listPayments(store)),
       listReconciliationFlows: op(null, listReconciliationFlows(store)),
       getReconciliationFlow: op(null, getReconciliationFlow(store)),

@@ -373,6 +373,33 @@ export type GetReceiptRequest = ctGetReceiptRequest;
  */
 export type GetReceiptResponse = ctGetReceiptResponse;
 
+export interface ctGetNoticeDocumentRequest {
+  enteFiscalCode: ppayTypes.stEnteFiscalCode;
+  /** Choice: exactly one of positionId | noticeNumber. */
+  positionId?: ppayTypes.stPositionId;
+  /** Choice: exactly one of positionId | noticeNumber. */
+  noticeNumber?: ppayTypes.stNoticeNumber;
+  /** With positionId: only this option (0 = the single payment). Not allowed with noticeNumber, which already names one option. */
+  installment?: ppayTypes.stInstallment;
+  kind: ppayTypes.stDocumentKind;
+}
+
+export interface ctGetNoticeDocumentResponse extends ppayTypes.ctResponse {
+  document?: ppayTypes.ctPrintedDocument;
+}
+
+/**
+ * getNoticeDocument: a printable PDF of a position. kind NOTICE: the pagoPA payment notice, one page per option (single payment and each installment, with its notice number and QR code; the bollettino postale PA when the option credits a postal account); by noticeNumber or with an installment, only that option's page. kind RECEIPT: the receipt of a paid option (the named one, else the first paid). Scoped like getDebtPosition.
+ * Global element getNoticeDocumentRequest of http://ppay-connector.it/gestionale/v1.
+ */
+export type GetNoticeDocumentRequest = ctGetNoticeDocumentRequest;
+
+/**
+ * OK: the document (PDF, base64). KO: PPAY_POSITION_UNKNOWN (also for a position of a service the caller may not see, or a NOTICE of a position neither payable nor paid), PPAY_NOTICE_UNKNOWN (no such installment), PPAY_RECEIPT_UNKNOWN (RECEIPT of an option not paid, or paid with no receipt stored), PPAY_INVALID_INPUT (installment together with noticeNumber).
+ * Global element getNoticeDocumentResponse of http://ppay-connector.it/gestionale/v1.
+ */
+export type GetNoticeDocumentResponse = ctGetNoticeDocumentResponse;
+
 export interface ctListPaymentsRequest {
   enteFiscalCode: ppayTypes.stEnteFiscalCode;
   /** Restricts to one service; default: every service the caller may see. */

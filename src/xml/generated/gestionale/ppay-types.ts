@@ -222,6 +222,18 @@ export type stUploadStatus = 'ACCEPTED' | 'PROCESSING' | 'PROCESSED';
 export type stUploadSource = 'SOAP' | 'FILE';
 
 /**
+ * A printable document of a notice: NOTICE = the pagoPA payment notice (avviso di pagamento, with its QR code and, for postal accounts, the bollettino postale PA); RECEIPT = the receipt (ricevuta di pagamento) of a paid option.
+ * Restricts xs:string.
+ */
+export type stDocumentKind = 'NOTICE' | 'RECEIPT';
+
+/**
+ * MIME type of a printable document: always PDF in this version.
+ * Restricts xs:string.
+ */
+export type stDocumentMimeType = 'application/pdf';
+
+/**
  * What a stored receipt document is: the receipt of paSendRT, of paSendRTV2 (current model), or a legacy RT (PagInf_RPT_RT 6.2).
  * Restricts xs:string.
  */
@@ -468,6 +480,14 @@ export interface ctReceiptTransfer {
   category?: stTaxonomy;
   remittanceInformation?: stText140;
   iur?: stText35;
+}
+
+/** A printable document (getNoticeDocument): what it is, a file name to save it under, its MIME type and its bytes. */
+export interface ctPrintedDocument {
+  kind: stDocumentKind;
+  fileName: stFileName;
+  mimeType: stDocumentMimeType;
+  content: string;
 }
 
 /** A stored receipt: the fields a gestionale needs, parsed, plus the document itself, whole and base64-encoded (format says which). iur is the reference the reporting flow carries: equal to receiptId in the current model; ccp only for legacy RTs. */
