@@ -282,7 +282,7 @@ function formPage(target: PublicForm, state: FormState): string {
         <input type="hidden" name="${CSRF_FIELD}" value="${state.csrf}" />
         <input type="hidden" name="submission" value="${state.submissionId}" />
         <fieldset class="mb-4">
-          <legend class="h5">Chi paga</legend>
+          <legend class="h5 mb-4">Chi paga</legend>
           ${input(errors, 'fiscalCode', 'Codice fiscale o partita IVA', values.fiscalCode ?? '', {
             required: true,
             maxlength: 16,
@@ -302,7 +302,7 @@ function formPage(target: PublicForm, state: FormState): string {
         ${
           form.fields.length
             ? html`<fieldset class="mb-4">
-                <legend class="h5">Dati del pagamento</legend>
+                <legend class="h5 mb-4">Dati del pagamento</legend>
                 ${form.fields.map((f) => extraInput(f, values, errors))}
               </fieldset>`
             : ''
