@@ -306,7 +306,7 @@ ${draft.instructions}</textarea>
         ${errorOf(errors, 'instructions')}
       </div>
       <fieldset class="mb-4">
-        <legend class="h5">Importo</legend>
+        <legend class="h5 mb-4">Importo</legend>
         <div class="form-check form-check-inline">
           <input
             type="radio"
