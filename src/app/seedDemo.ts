@@ -11,6 +11,7 @@ import type { StoredPosition } from '../db/repositories/positions.ts';
 import { addClient } from './admin.ts';
 import { createPosition } from './positions.ts';
 import { createPortalUser } from './portal/auth.ts';
+import { saveSpontaneousForm } from './portal/spontaneous.ts';
 
 const ACTOR = 'seed-demo';
 const BROKER = { fiscalCode: '12345678903', name: 'Intermediario demo ppay' };
@@ -321,6 +322,35 @@ async function ensurePosition(store: Store, demo: DemoPosition, ente: Ente): Pro
   });
 }
 
+/** The school canteen's public form (/pay/spontaneo/<ente>/MENSA): a free top-up for a pupil. */
+async function ensureSpontaneousForm(store: Store, ente: Ente): Promise<void> {
+  const service = await store.services.get(ente.id, 'MENSA');
+  if (!service || (await store.spontaneousForms.get(service.id))) return;
+  await saveSpontaneousForm(
+    store,
+    service,
+    {
+      title: 'Ricarica mensa scolastica',
+      instructions: "Indica l'alunno e la scuola; la ricarica è disponibile dal giorno dopo il pagamento.",
+      fixedAmountCents: null,
+      minAmountCents: 500,
+      maxAmountCents: 30000,
+      fields: [
+        { key: 'alunno', label: "Nome e cognome dell'alunno", type: 'text', required: true, maxLength: 70 },
+        {
+          key: 'scuola',
+          label: 'Scuola',
+          type: 'select',
+          required: true,
+          options: ['Primaria Collodi', 'Primaria Rodari', 'Secondaria Manzoni'],
+        },
+      ],
+      enabled: true,
+    },
+    ACTOR,
+  );
+}
+
 export async function seedDemo(store: Store): Promise<DemoSummary> {
   const enti = await ensureRegistry(store);
   if (!(await store.clients.findByUsername(CLIENT.username))) {
@@ -349,6 +379,7 @@ export async function seedDemo(store: Store): Promise<DemoSummary> {
       );
     }
   }
+  await ensureSpontaneousForm(store, enti[0] as Ente);
   const positions: DemoSummary['positions'] = [];
   for (const demo of POSITIONS) {
     const ente = enti.find((e) => e.fiscalCode === demo.ente) as Ente;

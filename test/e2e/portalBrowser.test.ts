@@ -241,6 +241,11 @@ describe('portal in the browser (ppay start + Chromium)', function () {
 
     const citizen = await newSession();
     const { page } = citizen;
+    // The demo's own form (school canteen) and the one just published are both listed.
+    await page.goto('/pay/spontaneo');
+    expect(await page.getByTestId('spontaneous-list').textContent())
+      .to.include('Ricarica mensa scolastica')
+      .and.include('Pagamento sanzione');
     await page.goto(`/pay/spontaneo/${ENTE_A}/MULTE`);
     await page.locator('#fiscalCode').fill(DEBTOR);
     await page.locator('#fullName').fill('Mario Rossi');
