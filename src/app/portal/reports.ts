@@ -13,7 +13,7 @@
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { romeDayRange } from '../../batch/exports/common.ts';
+import { romeDayRange } from '../../pagopa/time.ts';
 import { romeDate, romeDateTime } from '../../pagopa/time.ts';
 import { receiptDetails } from '../callbacks/receiptDetails.ts';
 import type {

@@ -14,10 +14,13 @@ import { domainError } from '../../domain/errors.ts';
 import { parseIsoDate } from '../../domain/position.ts';
 import type { Store } from '../../db/store.ts';
 import type { Ente } from '../../db/repositories/enti.ts';
-import { romeDateTime } from '../../pagopa/time.ts';
+import { romeDayRange, type DayRange } from '../../pagopa/time.ts';
 import { openEnteDropFolder } from '../enteDropFolders.ts';
 import type { DropFolder } from '../dropFolder/port.ts';
 import { formatPpayFileName } from '../fileNames.ts';
+
+/** Kept here too: the exports were their first users. */
+export { romeDayRange, type DayRange };
 
 export type ExportKind = 'PAGATI' | 'SCADUTI';
 
@@ -48,34 +51,12 @@ export interface DailyExportResult {
   files: ExportedFile[];
 }
 
-/** An Italian day's bounds as stored instants (ISO UTC): [from, to). */
-export interface DayRange {
-  fromIso: string;
-  toIso: string;
-}
-
 export const PAGE_SIZE = 500;
 
 /** The day, checked: INVALID_DATE when it is not a real YYYY-MM-DD date. */
 export function requireDay(date: string): string {
   parseIsoDate(date);
   return date;
-}
-
-/** The instant Italian midnight starts `date` (offset +01:00 or +02:00; midnight is never skipped). */
-function romeMidnight(date: string): Date {
-  const utcMidnight = Date.parse(`${date}T00:00:00Z`);
-  for (const offsetHours of [1, 2]) {
-    const candidate = new Date(utcMidnight - offsetHours * 3600_000);
-    if (romeDateTime(candidate) === `${date}T00:00:00`) return candidate;
-  }
-  throw new RangeError(`no Italian midnight found for ${date}`);
-}
-
-/** The UTC bounds of an Italian calendar day (23, 24 or 25 hours long). */
-export function romeDayRange(date: string): DayRange {
-  const next = new Date(Date.parse(`${date}T12:00:00Z`) + 24 * 3600_000).toISOString().slice(0, 10);
-  return { fromIso: romeMidnight(date).toISOString(), toIso: romeMidnight(next).toISOString() };
 }
 
 export async function exportEnti(store: Store, enteFiscalCode: string | undefined): Promise<Ente[]> {
