@@ -13,7 +13,6 @@ import { createDb } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { createStore, type Store } from './db/store.ts';
 import { isDomainError } from './domain/errors.ts';
-import { seedDemo } from './app/seedDemo.ts';
 import { addClient, addEnte, addService, setClientEndpoints, showPosition } from './app/admin.ts';
 import { setDropFolder, showDropFolder, type SetDropFolderInput } from './app/dropFolders.ts';
 import { describeJobs, jobStatuses, runJobNow } from './batch/scheduler.ts';
@@ -173,6 +172,8 @@ function buildCli(): Command {
         if (config.env === 'production') {
           throw new UsageError('the demo data is refused when PPAY_ENV=production');
         }
+        // Loaded here: the demo pulls in the payment use cases and their XML schemas (~180 MB).
+        const { seedDemo } = await import('./app/seedDemo.ts');
         return seedDemo(store);
       });
       if (opts.json) print(demo);
