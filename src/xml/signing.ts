@@ -175,4 +175,9 @@ function requireWholeDocumentReference(signature: DomElement): void {
   if (!reference.hasAttribute('URI') || reference.getAttribute('URI') !== '') {
     invalid('the signature does not cover the whole document (Reference URI must be "")');
   }
+  // The digest is what the RSA-SHA256 signature vouches for: a SHA-1 digest would make it no stronger than SHA-1.
+  const digestMethods = childElements(reference, 'DigestMethod');
+  if (digestMethods.length !== 1 || digestMethods[0]?.getAttribute('Algorithm') !== SHA256) {
+    invalid('the reference digest must be SHA-256');
+  }
 }

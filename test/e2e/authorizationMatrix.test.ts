@@ -11,7 +11,12 @@
 //   unauthorized HTTP 200, KO PPAY_UNAUTHORIZED;
 //   unknown      a request without serviceCode naming a position, notice or upload of an unbound
 //                service is answered as if it did not exist (PPAY_*_UNKNOWN), never with its data;
+//   unknown ente HTTP 200, KO PPAY_ENTE_UNKNOWN (a fiscal code with a valid check digit that no
+//                ente has: a public fact, answered as such);
 //   no access    HTTP 500, SOAP Fault soap:Client "Authentication failed".
+// The revoked credential is revoked through the admin use case (revokeClient, what the portal's
+// /portal/admin/gestionali/:id/revoca runs); a last group proves that a revocation and a password
+// reset are refused on the very next call (no cached authentication).
 // Every refused cell also leaves the business tables as they were (businessSnapshot). Refusals run
 // before the served cell of each operation, so they meet the data in its initial state. A last
 // group checks that a bound serviceCode cannot reach another service's data by reference.
@@ -24,16 +29,19 @@ import { forEachDatabase } from '../support/db.ts';
 import { businessSnapshot, post, startTestServer, type TestServer } from '../support/soapServer.ts';
 import { seedDemo } from '../../src/app/seedDemo.ts';
 import { addClient } from '../../src/app/admin.ts';
+import { resetClientPassword, revokeClient } from '../../src/app/portal/adminActions.ts';
+import { parseEnteFiscalCode } from '../../src/domain/fiscalCode.ts';
 import { INTEGRATION_MODELS, type IntegrationModel } from '../../src/db/repositories/clients.ts';
 import { addDays, italianDate } from '../../src/domain/payability.ts';
 import { payNotice } from '../../src/emulator/index.ts';
-import { PROJECT_ROOT } from '../../src/soap/manifest.ts';
+import { loadManifest, PROJECT_ROOT } from '../../src/soap/manifest.ts';
 import { firstText, readEnvelope } from '../../src/soap/envelope.ts';
 import { WSSE_NS } from '../../src/soap/wsSecurity.ts';
 import { parseUntrusted } from '../../src/xml/schema.ts';
 
 const EC = '01234567897'; // Comune di Esempio: TARI, MULTE, MENSA
 const EC2 = '98765432103'; // Unione dei Comuni Demo: TRASPORTO, CANONE
+const UNKNOWN_EC = '11111111115'; // a valid check digit, but no ente has it
 const RETURN_URLS = ['https://servizi.comune.esempio.it', 'http://localhost'];
 const AUTHORIZATION_CODES = [
   'PPAY_UNAUTHORIZED',
@@ -241,12 +249,13 @@ type Expectation =
   | { kind: 'served' }
   | { kind: 'unauthorized' }
   | { kind: 'unknown'; codes: string[] }
+  | { kind: 'ente-unknown' }
   | { kind: 'authentication-failed' };
 
 interface Cell {
   title: string;
   credential: Credential | null;
-  ente: 'own' | 'other';
+  ente: 'own' | 'other' | 'unknown';
   expect: Expectation;
 }
 
@@ -316,6 +325,12 @@ function cellsOf(row: OperationRow): Cell[] {
       credential: BOUND,
       expect: unauthorized,
     },
+    {
+      ente: 'unknown',
+      title: 'bound client on an ente that does not exist → KO PPAY_ENTE_UNKNOWN',
+      credential: BOUND,
+      expect: { kind: 'ente-unknown' },
+    },
     wrongModel,
     unboundService,
     {
@@ -353,8 +368,13 @@ function applyEdits(xml: string, edits: Edits): string {
   return out;
 }
 
-function requestFor(row: OperationRow, world: World, ente: 'own' | 'other'): string {
-  const edits = ente === 'own' ? row.own(world) : { enteFiscalCode: EC2, ...row.other(world) };
+function requestFor(row: OperationRow, world: World, ente: 'own' | 'other' | 'unknown'): string {
+  const edits =
+    ente === 'own'
+      ? row.own(world)
+      : ente === 'other'
+        ? { enteFiscalCode: EC2, ...row.other(world) }
+        : { enteFiscalCode: UNKNOWN_EC, ...row.own(world) };
   return applyEdits(fixtureRequest(row.operation, row.fixture), edits);
 }
 
@@ -461,6 +481,12 @@ function expectAnswer(answer: Answer, expected: Expectation): void {
       for (const code of answer.faultCodes)
         expect(code, text).to.be.oneOf([...expected.codes, 'PPAY_UNAUTHORIZED', 'PPAY_NOT_IMPLEMENTED']);
       return;
+    case 'ente-unknown':
+      expect(answer.status, text).to.equal(200);
+      expect(answer.soapFault, text).to.equal(null);
+      expect(answer.outcome, text).to.equal('KO');
+      expect(answer.faultCode, text).to.equal('PPAY_ENTE_UNKNOWN');
+      return;
     case 'authentication-failed':
       expect(answer.status, text).to.equal(500);
       expect(answer.soapFault, text).to.equal('soapenv:Client');
@@ -474,9 +500,19 @@ function expectAnswer(answer: Answer, expected: Expectation): void {
 const CELLS = OPERATIONS.flatMap((row) => cellsOf(row).map((cell) => ({ row, cell })));
 
 describe('gestionale authorization matrix (table)', () => {
-  it(`has ${OPERATIONS.length} operations × 7 credential situations = ${CELLS.length} cells`, () => {
-    expect(new Set(OPERATIONS.map((r) => r.operation)).size).to.equal(16);
-    expect(CELLS).to.have.length(OPERATIONS.length * 7);
+  it(`has ${OPERATIONS.length} operations × 8 credential situations = ${CELLS.length} cells`, () => {
+    const service = loadManifest().find((s) => s.wsdl === 'gestionale.wsdl');
+    const declared = (service?.operations ?? []).map((o) => o.name);
+    expect(declared, 'operations of xsd/manifest/gestionale.json').to.have.length(16);
+    expect(OPERATIONS.map((r) => r.operation).sort()).to.deep.equal([...declared].sort());
+    expect(CELLS).to.have.length(OPERATIONS.length * 8);
+    for (const row of OPERATIONS) {
+      const kinds = cellsOf(row).map(
+        (c) => `${c.ente}:${c.credential?.username ?? 'none'}:${c.credential?.password ?? ''}`,
+      );
+      expect(new Set(kinds).size, `${row.operation}: 8 distinct situations`).to.equal(8);
+    }
+    expect(String(parseEnteFiscalCode(UNKNOWN_EC))).to.equal(UNKNOWN_EC);
   });
 });
 
@@ -525,7 +561,7 @@ forEachDatabase(
         );
       await client(REVOKED, 'revoked', [], all);
       const revoked = await ctx.store.clients.findByUsername(REVOKED.username);
-      await ctx.store.clients.revoke(revoked!.id, { cause: 'authorization matrix', actor: 'mocha' });
+      expect(await revokeClient(ctx.store, revoked!, 'portal:mocha-admin')).to.equal(true);
 
       server = await startTestServer(ctx.db, ctx.store);
 
@@ -636,6 +672,60 @@ forEachDatabase(
         const answer = await call(server, 'listPayments', xml, TARI_ONLY);
         expectAnswer(answer, { kind: 'served' });
         expect(answer.text).to.not.include(world.paidMensaIuv);
+      });
+    });
+
+    // The Authenticator reads the credential on every call and keys its password cache by the
+    // stored hash: neither a revocation nor a reset may keep working for a while.
+    describe('revocation and password reset through the admin use cases act on the next call', () => {
+      const getDebtPosition = OPERATIONS.find((r) => r.operation === 'getDebtPosition')!;
+      const addLiveClient = async (credential: Credential) => {
+        await addClient(ctx.store, {
+          ...credential,
+          name: 'a client changed while in use',
+          enti: [EC],
+          services: [],
+          models: [...INTEGRATION_MODELS],
+          returnUrlPrefixes: RETURN_URLS,
+        });
+        return (await ctx.store.clients.findByUsername(credential.username))!;
+      };
+
+      it('served, then revokeClient → the very next call is soap:Client "Authentication failed"', async () => {
+        const credential = { username: 'matrix-live-revoked', password: 'matrix-live-revoked-password' };
+        const client = await addLiveClient(credential);
+        const xml = requestFor(getDebtPosition, world, 'own');
+        const first = await call(server, 'getDebtPosition', xml, credential);
+        expectAnswer(first, { kind: 'served' });
+        expect(first.outcome, first.text).to.equal('OK');
+        expect(await revokeClient(ctx.store, client, 'portal:mocha-admin')).to.equal(true);
+        const before = await businessSnapshot(ctx.db);
+        expectAnswer(await call(server, 'getDebtPosition', xml, credential), {
+          kind: 'authentication-failed',
+        });
+        expectAnswer(await call(server, 'requestIUV', requestFor(OPERATIONS[0]!, world, 'own'), credential), {
+          kind: 'authentication-failed',
+        });
+        expect(await businessSnapshot(ctx.db)).to.deep.equal(before);
+        expect(await revokeClient(ctx.store, client, 'portal:mocha-admin'), 'a second revocation').to.equal(
+          false,
+        );
+        expect((await ctx.store.clients.findByUsername(credential.username))?.status).to.equal('revoked');
+      });
+
+      it('served, then resetClientPassword → the old password fails at once, the new one is served', async () => {
+        const credential = { username: 'matrix-live-reset', password: 'matrix-live-reset-password' };
+        const client = await addLiveClient(credential);
+        const xml = requestFor(getDebtPosition, world, 'own');
+        expectAnswer(await call(server, 'getDebtPosition', xml, credential), { kind: 'served' });
+        const password = await resetClientPassword(ctx.store, client, 'portal:mocha-admin');
+        expect(password).to.not.equal(credential.password);
+        expectAnswer(await call(server, 'getDebtPosition', xml, credential), {
+          kind: 'authentication-failed',
+        });
+        const renewed = await call(server, 'getDebtPosition', xml, { ...credential, password });
+        expectAnswer(renewed, { kind: 'served' });
+        expect(renewed.outcome, renewed.text).to.equal('OK');
       });
     });
   },
