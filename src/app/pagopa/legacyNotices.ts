@@ -96,6 +96,9 @@ export async function activateLegacyNotice(
     });
   }
   return store.transaction(async (tx) => {
+    // Two PSPs activating this notice at once (other processes): the second waits here, then finds
+    // the first one's attempt open (PAYMENT_IN_PROGRESS) instead of opening a second one.
+    await tx.payments.lockIuv(notice.ente.id, notice.iuv);
     const activation = await getPaymentNotice(
       tx,
       noticeQuery(query),

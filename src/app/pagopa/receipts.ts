@@ -21,6 +21,9 @@ import { checkNodeCaller, type NodeCaller } from './identity.ts';
 import { NODE_ACTOR, type PagopaUseCaseOptions } from './payments.ts';
 import { enqueuePaymentNotifications } from '../callbacks/notifyPayment.ts';
 
+/** The paymentToken's length (pagopa-facts §1), and the receipts.receipt_id column's. */
+const MAX_RECEIPT_ID_LENGTH = 35;
+
 export interface IncomingReceipt {
   source: ReceiptSource;
   caller: NodeCaller;
@@ -115,12 +118,38 @@ async function settleAttempt(store: Store, receipt: Receipt, option: StoredOptio
  * to its option; each with its event; and notifyPayment queued in the outbox for the gestionali
  * bound to the position. A receipt that can no longer apply is flagged instead.
  */
-export function applyReceipt(
+export async function applyReceipt(
   store: Store,
   receipt: Receipt,
   change: ChangeContext,
 ): Promise<ReceiptDecision> {
+  // Another process may close the same option (a second receipt of the notice) or another option of
+  // the position at the same moment: the loser's conditional update finds the row changed
+  // (CONCURRENT_UPDATE) and its transaction rolls back. Deciding again on the fresh rows gives the
+  // answer the receipt deserves (DOUBLE_PAYMENT, or applied) instead of a system error.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await applyReceiptOnce(store, receipt, change);
+    } catch (err) {
+      if (!isDomainError(err, 'CONCURRENT_UPDATE') || attempt >= APPLY_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** How many times applyReceipt decides again after losing a race on the position. */
+const APPLY_ATTEMPTS = 3;
+
+function applyReceiptOnce(store: Store, receipt: Receipt, change: ChangeContext): Promise<ReceiptDecision> {
   return store.transaction(async (tx) => {
+    // The same receipt sent again while the first send is applying it (the node's retry racing it)
+    // waits for it on the IUV, then finds the receipt complete: a repeat, not a second payment.
+    await tx.payments.lockIuv(receipt.enteId, receipt.iuv);
+    const current = await tx.receipts.getById(receipt.id);
+    if (current && !awaitsApplication(current)) {
+      throw domainError('RECEIPT_DUPLICATE', 'the receipt was completed by a concurrent call', {
+        receiptId: receipt.receiptId,
+      });
+    }
     const target = await findTarget(tx, receipt.enteId, receipt.iuv);
     // Only receipts for our own positions ever await application, so it is never a co-beneficiary copy here.
     const decision = decide(target, receipt, false);
@@ -156,6 +185,12 @@ export async function receiveReceipt(
   options: PagopaUseCaseOptions = {},
 ): Promise<ReceiptResult> {
   const { ente } = await checkNodeCaller(store, incoming.caller);
+  // receiptId is the node's paymentToken (at most 35 characters) but the official XSD types it
+  // xs:string: a longer one is refused here, before the database column would refuse it.
+  if (incoming.receiptId.length > MAX_RECEIPT_ID_LENGTH)
+    throw domainError('INVALID_INPUT', `receiptId is longer than ${MAX_RECEIPT_ID_LENGTH} characters`, {
+      field: 'receiptId',
+    });
   const change = {
     cause: `${incoming.source} ${incoming.receiptId}`,
     actor: options.actor ?? NODE_ACTOR,

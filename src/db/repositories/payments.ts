@@ -2,7 +2,7 @@
 // node's paymentToken (pagopa-facts §1, §9). Each status change is logged in the same transaction.
 
 import { domainError } from '../../domain/errors.ts';
-import type { Db } from '../knex.ts';
+import { dialectOf, type Db } from '../knex.ts';
 import { mapUniqueViolation } from '../errors.ts';
 import { appendEvent, type ChangeContext } from './events.ts';
 import { inTransaction, insertedId, isoNow, toInt, toIntOrNull, type Clock } from '../rows.ts';
@@ -141,6 +141,16 @@ export function createPaymentsRepository(db: Db, clock: Clock) {
         .where({ ente_id: enteId, iuv, ccp_or_token: ccpOrToken })
         .first();
       return row ? toPayment(row) : null;
+    },
+
+    /**
+     * Makes attempts on one IUV wait for each other until the caller's transaction ends: locks the
+     * IUV's payment option row (PostgreSQL; a SQLite transaction holds the database's write lock).
+     * Without it, two activations of one notice at once both find no attempt open and both win.
+     */
+    async lockIuv(enteId: number, iuv: string): Promise<void> {
+      if (dialectOf(db) !== 'postgres') return;
+      await db('payment_options').where({ ente_id: enteId, iuv }).forUpdate().select('id');
     },
 
     async listByIuv(enteId: number, iuv: string): Promise<Payment[]> {
