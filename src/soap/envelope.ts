@@ -32,9 +32,13 @@ export function readEnvelope(doc: XmlDocument): InboundEnvelope {
   const root = doc.root;
   if (!isSoap(root, 'Envelope')) throw new EnvelopeError('the root is not a SOAP 1.1 Envelope');
   const parts = elementChildren(root);
-  const header = parts.find((p) => isSoap(p, 'Header')) ?? null;
-  const body = parts.find((p) => isSoap(p, 'Body'));
-  if (!body) throw new EnvelopeError('the Envelope has no Body');
+  // Exactly an optional Header then one Body: a second Header or Body, or any other element, is
+  // refused, since node-soap would read it in ways no check here has covered.
+  const header = parts[0] && isSoap(parts[0], 'Header') ? parts[0] : null;
+  const body = parts[header ? 1 : 0];
+  if (!body || !isSoap(body, 'Body')) throw new EnvelopeError('the Envelope has no Body');
+  if (parts.length !== (header ? 2 : 1))
+    throw new EnvelopeError('the Envelope holds more than Header and Body');
   const payload = elementChildren(body);
   if (payload.length !== 1 || !payload[0]) throw new EnvelopeError('the Body must hold exactly one element');
   return { header, body, payload: payload[0] };
@@ -54,13 +58,27 @@ export function childrenNamed(
 
 /** Text of the first descendant element with this local name (any namespace), trimmed; null when absent. */
 export function firstText(root: XmlElement, localName: string): string | null {
-  const stack = [root];
-  while (stack.length) {
-    const node = stack.shift() as XmlElement;
+  // Breadth-first with a cursor, not shift(): a hostile body of 100 000 siblings stays linear.
+  const queue = [root];
+  for (let next = 0; next < queue.length; next++) {
+    const node = queue[next] as XmlElement;
     if (node.name === localName) return node.content.trim();
-    stack.push(...elementChildren(node));
+    for (const child of elementChildren(node)) queue.push(child);
   }
   return null;
+}
+
+/** firstText for several names in one breadth-first pass (null for a name that is absent). */
+export function firstTexts(root: XmlElement, localNames: readonly string[]): Map<string, string | null> {
+  const found = new Map<string, string | null>(localNames.map((n) => [n, null]));
+  const missing = new Set(localNames);
+  const queue = [root];
+  for (let next = 0; next < queue.length && missing.size > 0; next++) {
+    const node = queue[next] as XmlElement;
+    if (missing.delete(node.name)) found.set(node.name, node.content.trim());
+    for (const child of elementChildren(node)) queue.push(child);
+  }
+  return found;
 }
 
 export function envelope(payload: XmlNode, header?: XmlNode | null): string {

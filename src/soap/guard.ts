@@ -13,7 +13,7 @@ import {
   childrenNamed,
   envelope,
   EnvelopeError,
-  firstText,
+  firstTexts,
   readEnvelope,
   soapFault,
   type FaultCode,
@@ -64,7 +64,17 @@ const FIXED_TEXT = {
   operation: 'The body element is not an operation of this service',
   soapAction: 'The SOAPAction header does not match the body element',
   credentials: 'Authentication failed',
+  elementName: 'An element name of the message is not accepted',
 } as const;
+
+// node-soap looks every element name up in plain objects: a header entry named `toString` or
+// `__proto__` made it answer a bare 500 with its own internal message. Such names are never ours.
+const PROTOTYPE_NAMES_XPATH = `//*[${Object.getOwnPropertyNames(Object.prototype)
+  .map((name) => `local-name()='${name}'`)
+  .join(' or ')}]`;
+
+/** Decodes like Buffer#toString('utf8') (a BOM kept) but throws on any invalid byte sequence. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Element names whose text identifies the caller; read once the message has passed the schema. */
 const IDENTITY_FIELDS = [
@@ -85,9 +95,11 @@ function soapActionOf(req: Request): string | null {
 }
 
 function readIdentity(payload: XmlElement, header: XmlElement | null): Record<string, string | null> {
+  // One pass per element, not one per field: a body of 100 000 elements must not cost seconds.
+  const inPayload = firstTexts(payload, IDENTITY_FIELDS);
+  const inHeader = header ? firstTexts(header, IDENTITY_FIELDS) : null;
   const identity: Record<string, string | null> = {};
-  for (const field of IDENTITY_FIELDS)
-    identity[field] = firstText(payload, field) ?? (header ? firstText(header, field) : null);
+  for (const field of IDENTITY_FIELDS) identity[field] = inPayload.get(field) ?? inHeader?.get(field) ?? null;
   return identity;
 }
 
@@ -127,7 +139,13 @@ export function soapGuard(options: GuardOptions): RequestHandler[] {
 
   async function inspect(req: Request, correlationId: string): Promise<SoapContext | Rejection> {
     const raw = req.body as Buffer;
-    const text = raw.toString('utf8');
+    // Invalid UTF-8 is refused, never decoded to U+FFFD: a receipt must be stored as it was sent.
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(raw);
+    } catch {
+      return clientFault(FIXED_TEXT.malformed, correlationId);
+    }
     let doc: XmlDocument;
     try {
       doc = parseUntrusted(text);
@@ -137,6 +155,8 @@ export function soapGuard(options: GuardOptions): RequestHandler[] {
     }
     try {
       const { header, payload } = readEnvelope(doc);
+      if (doc.find(PROTOTYPE_NAMES_XPATH).length > 0)
+        return clientFault(FIXED_TEXT.elementName, correlationId);
       const operation = byElement.get(`{${payload.namespaceUri}}${payload.name}`);
       if (!operation) return clientFault(FIXED_TEXT.operation, correlationId);
       if (soapActionOf(req) !== operation.soapAction)

@@ -21,9 +21,12 @@ export interface LoggedMessage {
 // of nodo* requests, whatever prefix the sender chose. Eight stars keep a logged nodo* request
 // valid against its schema (station passwords are 8-15 characters).
 const PASSWORD_ELEMENT = /(<([\w.-]+:)?password\b[^>]*>)[\s\S]*?(<\/([\w.-]+:)?password>)/gi;
+// A message cut off inside a password element (truncated, malformed) has no closing tag: an
+// opening tag still not followed by the stars masks everything after it.
+const UNCLOSED_PASSWORD = /(<([\w.-]+:)?password\b[^>]*(?<!\/)>)(?!\*{8}<\/([\w.-]+:)?password>)[\s\S]*$/i;
 
 export function redact(xml: string): string {
-  return xml.replace(PASSWORD_ELEMENT, '$1********$3');
+  return xml.replace(PASSWORD_ELEMENT, '$1********$3').replace(UNCLOSED_PASSWORD, '$1********');
 }
 
 /** The log keeps at most this many characters of a message; the rest is summarised by its length. */

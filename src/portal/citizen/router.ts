@@ -116,6 +116,28 @@ function refuse(res: Response, err: unknown, onUnexpected: (err: unknown, id: st
   }
 }
 
+const REFUSED_LINK_CODES = new Set([
+  'REDIRECT_TOKEN_INVALID',
+  'REDIRECT_TOKEN_EXPIRED',
+  'REDIRECT_TOKEN_USED',
+]);
+
+/**
+ * A refused payment link goes to the event log with its reason (tampered, expired, used); the
+ * token itself is a bearer secret, so the logged path shows it masked.
+ */
+async function auditRefusedLink(store: Store, req: Request, err: unknown): Promise<void> {
+  if (!isDomainError(err) || !REFUSED_LINK_CODES.has(err.code)) return;
+  const reason = typeof err.details.reason === 'string' ? `: ${err.details.reason}` : '';
+  await store.events.append({
+    entityType: 'citizen_request',
+    entityId: req.path.replace(/^\/session\/[^/]*/, '/session/***').slice(0, 64),
+    action: 'refused',
+    cause: `${err.code}${reason}`,
+    actor: `citizen:${(req.socket.remoteAddress ?? 'unknown').slice(0, 64)}`,
+  });
+}
+
 export interface CitizenPagesOptions {
   /** Where unexpected errors go, with the id the page shows; stderr by default. */
   onUnexpected?: (err: unknown, id: string) => void;
@@ -133,7 +155,12 @@ export function citizenRouter(
   const handle =
     (fn: (req: Request, res: Response) => Promise<void>) =>
     (req: Request, res: Response): void => {
-      fn(req, res).catch((err: unknown) => refuse(res, err, onUnexpected));
+      fn(req, res)
+        .catch(async (err: unknown) => {
+          await auditRefusedLink(store, req, err).catch(() => undefined);
+          refuse(res, err, onUnexpected);
+        })
+        .catch((err: unknown) => onUnexpected(err, randomUUID()));
     };
   const tokenOf = (req: Request): string => String(req.params.token ?? '');
 
