@@ -11,7 +11,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { domainError, isDomainError } from '../../domain/errors.ts';
+import { validateDebtPosition } from '../../domain/position.ts';
 import type { Store } from '../../db/store.ts';
+import type { Ente } from '../../db/repositories/enti.ts';
 import type { StoredOption, StoredPosition } from '../../db/repositories/positions.ts';
 import { issueNotices } from '../notices.ts';
 import { startOnlinePayment, MAX_CART_NOTICES } from '../pagopa/rptPayments.ts';
@@ -126,13 +128,28 @@ async function checkExistingItems(store: Store, request: StartPaymentRequest): P
   }
 }
 
+function isValidDraft(input: PositionInput | undefined, ente: Ente): boolean {
+  if (!input) return true;
+  try {
+    validateDebtPosition(input.draft, { enteFiscalCode: ente.fiscalCode });
+    return true;
+  } catch (err) {
+    if (isDomainError(err)) return false;
+    throw err;
+  }
+}
+
 /** Stores the new positions and checks every item payable, in one transaction. */
 async function prepareCart(store: Store, request: StartPaymentRequest): Promise<PreparedCart> {
   const { ente, service, caller } = request;
   const inserts: UploadItemInput[] = request.items
     .filter((item) => item.position)
     .map((item) => ({ action: 'INSERT', position: item.position }));
-  const fresh = await freshNoticesNeeded(store, ente, inserts);
+  // Numbers are pre-issued outside the transaction, so only for a cart whose new positions are all
+  // valid: otherwise the transaction refuses the bad item and nothing, not even a number, is used.
+  const fresh = inserts.every((item) => isValidDraft(item.position, ente))
+    ? await freshNoticesNeeded(store, ente, inserts)
+    : 0;
   const scope = { ente, service, clientId: caller.clientId };
   const preissued =
     fresh > 0
