@@ -18,6 +18,7 @@ export interface CreateDbOptions {
 
 interface SqlitePragmaConnection {
   pragma(source: string): unknown;
+  prepare(source: string): unknown;
 }
 
 const SQLITE_PREFIX = 'sqlite:';
@@ -74,6 +75,7 @@ function applySqlitePragmas(
     // transaction at a time; wait for it instead of failing with SQLITE_BUSY.
     conn.pragma('busy_timeout = 15000');
     conn.pragma('synchronous = NORMAL');
+    reusePreparedStatements(conn);
     done(null, conn);
   } catch (err) {
     done(err as Error, conn);
@@ -87,4 +89,29 @@ function createPostgres(url: string, opts: CreateDbOptions): Knex {
     pool: { min: 0, max: 10 },
     ...(opts.searchPath ? { searchPath: [opts.searchPath] } : {}),
   });
+}
+
+/** Statements kept per SQLite connection, and the longest SQL text kept (long multi-row INSERTs are not). */
+const STATEMENT_CACHE_SIZE = 500;
+const MAX_CACHED_SQL_LENGTH = 4096;
+
+/**
+ * Knex prepares every query anew; on better-sqlite3 compiling the statement costs about half as much as
+ * running it (bench/README.md: a third of the database time of a paVerifyPaymentNotice). The
+ * connection keeps its prepared statements by SQL text instead: safe because knex runs each one to
+ * completion synchronously (all / run, never iterate) and SQLite re-prepares after a schema change.
+ */
+function reusePreparedStatements(conn: SqlitePragmaConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (source: string) => {
+    const cached = cache.get(source);
+    if (cached !== undefined) return cached;
+    const statement = prepare(source);
+    if (source.length <= MAX_CACHED_SQL_LENGTH) {
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(source, statement);
+    }
+    return statement;
+  };
 }

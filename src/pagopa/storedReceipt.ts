@@ -59,12 +59,24 @@ const EMPTY: ReceiptDocumentDetails = {
   transfers: [],
 };
 
+// Each element's children are walked once and indexed by name: a receipt is read field by field, and
+// walking libxml2-wasm siblings allocates a wrapper per node (reconciliation reads every receipt).
+const childIndex = new WeakMap<XmlElement, Map<string, XmlElement[]>>();
+
 function children(parent: XmlElement | null, name: string): XmlElement[] {
-  const found: XmlElement[] = [];
-  for (let node = parent?.firstChild ?? null; node; node = node.next) {
-    if (node instanceof XmlElement && node.name === name) found.push(node);
+  if (!parent) return [];
+  let index = childIndex.get(parent);
+  if (!index) {
+    index = new Map();
+    for (let node = parent.firstChild; node; node = node.next) {
+      if (!(node instanceof XmlElement)) continue;
+      const named = index.get(node.name);
+      if (named) named.push(node);
+      else index.set(node.name, [node]);
+    }
+    childIndex.set(parent, index);
   }
-  return found;
+  return index.get(name) ?? [];
 }
 
 function child(parent: XmlElement | null, name: string): XmlElement | null {
