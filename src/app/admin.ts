@@ -43,7 +43,9 @@ export async function addEnte(store: Store, input: AddEnteInput) {
   if (!station)
     throw domainError('STATION_UNKNOWN', `no station ${input.station}`, { stationId: input.station });
   const name = input.name.trim();
-  if (!name) throw domainError('INVALID_INPUT', 'the ente needs a name', { field: 'name' });
+  // 140: pagoPA's companyName (stText140); longer names broke PostgreSQL's varchar(255) with a 500.
+  if (!name || name.length > 140)
+    throw domainError('INVALID_INPUT', 'the ente needs a name of at most 140 characters', { field: 'name' });
   return store.enti.create({
     fiscalCode,
     name,

@@ -107,7 +107,9 @@ export interface ValidateOptions {
 const POSITION_ID = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$/;
 const CATEGORY = /^[0129]\/\S{3,138}$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
+// pagoPA's stEmail pattern (every e-mail we send it must pass), with a top-level domain: the
+// former `[^\s@]` pattern let `<script>…</script>@example.org` in, and paGetPayment's answer broke.
+const EMAIL = /^[a-zA-Z0-9_.+-]{1,64}@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*\.[a-zA-Z0-9-]{2,}$/;
 
 function invalid(
   field: string,

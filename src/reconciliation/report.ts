@@ -38,6 +38,7 @@ import {
   type ReconciliationFlow,
 } from '../app/callbacks/notifyReconciliation.ts';
 import { domainError } from '../domain/errors.ts';
+import { neutraliseValue } from '../batch/formats/csvSafety.ts';
 import { document, el, leaf } from '../xml/build.ts';
 import { FLOWS_NS, XSD_DIR } from '../xml/paths.ts';
 import { schemaFor } from '../xml/schema.ts';
@@ -238,9 +239,10 @@ function creditRow(credit: ReconciliationBankCredit): CsvRow {
 }
 
 // The flat-file formats keep one record per physical line: a line break inside a text becomes a space.
+// Texts (a bank's remittance information, a position id) are neutralised against formula injection.
 function oneLine(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
-  return String(value).replace(/\r\n|[\r\n]/g, ' ');
+  return String(neutraliseValue(value)).replace(/\r\n|[\r\n]/g, ' ');
 }
 
 export function buildReconciliationReportCsv(report: ReconciliationReport): string {

@@ -81,13 +81,35 @@ export function isInputName(name: string): boolean {
   return !isHiddenName(name) && !isInProgressName(name) && !isSidecarName(name);
 }
 
+/**
+ * The longest input name: its claim is `<claimId>.<name>` (28 bytes more) and the claim's reason
+ * `<claim>.reason.txt` (11 more) must still fit the file system's 255 bytes. A longer name failed
+ * the claim's rename with ENAMETOOLONG, on every pass.
+ */
+export const MAX_INPUT_NAME_BYTES = 200;
+
 /** Throws INVALID_INPUT unless `name` is a plain name that may be claimed from in/. */
 export function assertInputName(name: string): void {
   assertPlainName(name);
+  if (Buffer.byteLength(name) > MAX_INPUT_NAME_BYTES) {
+    throw domainError('INVALID_INPUT', `an input file name must be at most ${MAX_INPUT_NAME_BYTES} bytes`, {
+      name,
+    });
+  }
   if (!isInputName(name)) {
     throw domainError('INVALID_INPUT', 'only complete input files can be claimed, not sidecars or uploads', {
       name,
     });
+  }
+}
+
+/** Whether `name` may be claimed from in/ (assertInputName without the throw). */
+export function isClaimableName(name: string): boolean {
+  try {
+    assertInputName(name);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -18,6 +18,7 @@ import { romeDayRange, type DayRange } from '../../pagopa/time.ts';
 import { openEnteDropFolder } from '../enteDropFolders.ts';
 import type { DropFolder } from '../dropFolder/port.ts';
 import { formatPpayFileName } from '../fileNames.ts';
+import { neutraliseValue } from '../formats/csvSafety.ts';
 
 /** Kept here too: the exports were their first users. */
 export { romeDayRange, type DayRange };
@@ -77,9 +78,10 @@ export async function dropFolderOf(options: DailyExportOptions, ente: Ente): Pro
 
 export type CsvValue = string | number | null | undefined;
 
+/** Text values neutralised against formula injection (csvSafety.ts), numbers as they are. */
 function oneLine(value: CsvValue): string {
   if (value === null || value === undefined) return '';
-  return String(value).replace(/\r\n|[\r\n]/g, ' ');
+  return String(neutraliseValue(value)).replace(/\r\n|[\r\n]/g, ' ');
 }
 
 function csvLines(

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
@@ -20,6 +20,7 @@ import { ANONYMOUS_DEBTOR, MAX_AMOUNT_CENTS } from '../../domain/position.ts';
 import { parseUntrusted } from '../../xml/schema.ts';
 import { calendarDate, LEGACY_EMAIL, PPAY_POSITION_ID, TAXONOMY } from './cells.ts';
 import { CsvLineError, readLines } from './csvLines.ts';
+import { looksLikeFormula, neutraliseCell } from './csvSafety.ts';
 import {
   actionOfLetter,
   FileFormatError,
@@ -212,7 +213,7 @@ export async function openPackagedCsv(filePath: string): Promise<{ stream: Reada
       if (entry.uncompressedSize > MAX_MYPAY_CSV_BYTES) {
         throw new FileFormatError('F_TOO_LARGE', `${wanted} unpacks to ${entry.uncompressedSize} bytes`);
       }
-      const stream = await zip.openReadStreamPromise(entry);
+      const stream = typedEntryErrors(await zip.openReadStreamPromise(entry), wanted);
       return { stream, done: () => (stream.destroy(), zip.close()) };
     }
   } catch (err) {
@@ -225,6 +226,25 @@ export async function openPackagedCsv(filePath: string): Promise<{ stream: Reada
   }
   zip.close();
   throw new FileFormatError('F_FORMAT', `the zip holds no ${wanted} (PAA_IMPORT_NO_CSV)`);
+}
+
+/**
+ * The entry's bytes with its failures typed: an entry that unpacks to more bytes than its header
+ * declares (a zip bomb lying about its size, caught by yauzl's validateEntrySizes) is F_TOO_LARGE,
+ * a corrupt deflate stream F_FORMAT. Untyped, they failed the importer's pass and left the import
+ * to be retried, and to fail, on every pass.
+ */
+function typedEntryErrors(source: Readable, entryName: string): Readable {
+  const out = new PassThrough();
+  source.on('error', (err: Error) => {
+    const code = /too many bytes/.test(err.message) ? 'F_TOO_LARGE' : 'F_FORMAT';
+    out.destroy(
+      new FileFormatError(code, `${entryName} cannot be unpacked: ${err.message} (PAA_IMPORT_NO_CSV)`),
+    );
+  });
+  out.on('close', () => source.destroy());
+  source.pipe(out);
+  return out;
 }
 
 /**
@@ -889,7 +909,14 @@ function iuvRow(values: readonly string[], version: MyPayVersion, line: OutcomeL
   if (version === '1.4' && (row[MB] ?? '').trim().toLowerCase() !== 'true') {
     row.splice(MB, MULTI_BENEFICIARY_FIELDS.length);
   }
-  return row.map((value) => value.trim());
+  return row.map((value) => neutraliseCell(value.trim()));
+}
+
+/** A rejected row as read; only when a cell would be read as a formula, its cells neutralised (csvSafety.ts). */
+function inertRaw(raw: string): string {
+  if (!isValid(() => splitMyPayLine(raw))) return neutraliseCell(raw);
+  const cells = splitMyPayLine(raw);
+  return cells.some(looksLikeFormula) ? myPayCsvLine(cells.map(neutraliseCell)) : raw;
 }
 
 function reformattedAmount(value: string): string {
@@ -1005,7 +1032,7 @@ export async function writeMyPayOutcome(
     counts.rejected += 1;
     const code = line ? myPayRejectCode(line) : 'PAA_IMPORT_ERROR';
     const message = line?.errorMessage ?? 'no outcome for this row';
-    await scarti.write(`${raw};${myPayCsvLine([code, message])}`);
+    await scarti.write(`${inertRaw(raw)};${myPayCsvLine([code, neutraliseCell(message)])}`);
   };
   try {
     let headerSeen = false;

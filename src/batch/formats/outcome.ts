@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import type { NoticeResult } from '../../app/gestionale/uploadItems.ts';
 import { document, el, leaf, type XmlNode } from '../../xml/build.ts';
 import { FLOWS_NS } from '../../xml/paths.ts';
+import { neutraliseValue } from './csvSafety.ts';
 import {
   ACTION_LETTERS,
   OUTCOME_CSV_COLUMNS,
@@ -119,10 +120,13 @@ export function fileRejectionLine(error: Pick<FileFormatError, 'code' | 'message
 // CSV
 // ---------------------------------------------------------------------------------------------
 
-/** RFC 4180 quoting, only where needed; the reader of this module (splitCsvLine) reads it back. */
+/**
+ * RFC 4180 quoting, only where needed; the reader of this module (splitCsvLine) reads it back. A
+ * text a spreadsheet would take for a formula (a position id `=1+2`) is neutralised (csvSafety.ts).
+ */
 export function csvField(value: string | number | undefined): string {
   if (value === undefined) return '';
-  const text = String(value).replace(/[\r\n]+/g, ' ');
+  const text = String(neutraliseValue(value)).replace(/[\r\n]+/g, ' ');
   return /[;"]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

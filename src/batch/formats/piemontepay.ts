@@ -29,6 +29,7 @@ import {
 } from './cells.ts';
 import { CsvLineError, readLines, splitCsvLine, type LineEncoding } from './csvLines.ts';
 import { readSheetRows } from './xlsx.ts';
+import { neutraliseValue } from './csvSafety.ts';
 import {
   FileFormatError,
   OUTCOME_CROSSWALK,
@@ -1007,7 +1008,7 @@ export async function writePiemontePayOutcome(
         piemontePayEsitoCode(line),
         piemontePayEsitoDescription(line),
       ];
-      await file.write(latin1Bytes(`${csvLine(values)}\r\n`));
+      await file.write(latin1Bytes(`${csvLine(values.map(neutraliseValue))}\r\n`));
     }
   } finally {
     await file.close();

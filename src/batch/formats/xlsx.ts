@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
+import yauzl from 'yauzl';
 import { MAX_AMOUNT_CENTS, MAX_OPTIONS } from '../../domain/position.ts';
 import { csvLine, filledWidth, isBlankRow, isoDateOfCell, type CellRow, type SheetCell } from './cells.ts';
 import { PPAY_CSV_COLUMNS, readPpayCsv, type PpayCsvOptions } from './ppayCsv.ts';
@@ -60,6 +61,56 @@ function unreadable(err: unknown): FileFormatError {
   return new FileFormatError('F_FORMAT', `the file is not a readable .xlsx workbook: ${reason}`);
 }
 
+/** Largest part (a sheet's XML) a workbook may unpack to: far above the template's longest lists. */
+export const MAX_XLSX_PART_BYTES = 1024 * 1024 * 1024;
+/** The shared strings are held in memory while the rows are read (`sharedStrings: 'cache'`). */
+export const MAX_XLSX_SHARED_STRINGS_BYTES = 128 * 1024 * 1024;
+
+function partCap(entryName: string): number {
+  return /sharedStrings\.xml$/i.test(entryName) ? MAX_XLSX_SHARED_STRINGS_BYTES : MAX_XLSX_PART_BYTES;
+}
+
+/**
+ * A workbook is a zip, and exceljs unpacks its parts without any limit: a few KB of shared strings
+ * expanding to GBs exhausted the memory. Every part is checked first, from the central directory
+ * (a declared size above its cap is F_TOO_LARGE) and by unpacking it to nowhere with yauzl's size
+ * validation (a part unpacking to more than it declares is F_TOO_LARGE too, after a few KB).
+ */
+async function assertWorkbookWithinLimits(input: string): Promise<void> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(input, { lazyEntries: true, autoClose: false, validateEntrySizes: true });
+  } catch (err) {
+    throw unreadable(err);
+  }
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const cap = partCap(entry.fileName);
+      if (entry.uncompressedSize > cap) {
+        throw new FileFormatError(
+          'F_TOO_LARGE',
+          `the workbook's ${entry.fileName} unpacks to ${entry.uncompressedSize} bytes, more than ${cap}`,
+        );
+      }
+      const stream = await zip.openReadStreamPromise(entry);
+      try {
+        for await (const chunk of stream) void chunk;
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        if (!/too many bytes/.test(reason)) throw err;
+        throw new FileFormatError(
+          'F_TOO_LARGE',
+          `the workbook's ${entry.fileName} unpacks to more than it declares`,
+        );
+      }
+    }
+  } catch (err) {
+    throw unreadable(err);
+  } finally {
+    zip.close();
+  }
+}
+
 /**
  * The rows of the workbook's first sheet, streamed (exceljs WorkbookReader): `line` is the sheet's
  * row number. Rows exceljs does not report (never written) are skipped. Later sheets are read to the
@@ -69,6 +120,7 @@ export async function* readSheetRows(
   input: string,
   options: SheetRowsOptions = {},
 ): AsyncGenerator<CellRow<SheetCell>> {
+  await assertWorkbookWithinLimits(input);
   // Our own stream, so that a caller who stops early (a header sniff) closes the file.
   const stream = createReadStream(input);
   const workbook = new ExcelJS.stream.xlsx.WorkbookReader(stream, {

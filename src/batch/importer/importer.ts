@@ -41,7 +41,7 @@ import {
 import { requireEnte } from '../../app/positions.ts';
 import { EnteDropFolders } from '../enteDropFolders.ts';
 import { sha256OfFile } from '../dropFolder/localFiles.ts';
-import { assertInputName, md5SidecarNameOf, parseClaimedName } from '../dropFolder/names.ts';
+import { assertInputName, isClaimableName, md5SidecarNameOf, parseClaimedName } from '../dropFolder/names.ts';
 import { outcomeFileName, outcomeXmlFileName } from '../fileNames.ts';
 import type { Claim, CompletionSettings, DropFolder } from '../dropFolder/port.ts';
 import type { ImportFormat } from '../formats/detect.ts';
@@ -63,6 +63,9 @@ export const DEFAULT_IMPORT_LEASE_MS = 60_000;
 export const IMPORT_ACTOR = 'ppay-importer';
 /** Attempts of a batch that failed on a lock timeout or a deadlock before the pass gives up. */
 const BATCH_ATTEMPTS = 5;
+/** Why a file of in/ is never claimed; the gestionale must rename it. */
+export const UNCLAIMABLE_NAME =
+  'the file name cannot be imported (a /, \\ or NUL, or longer than 200 bytes): rename the file';
 /** How long `importFile` waits for another instance that claimed its file first. */
 const AWAIT_OTHER_MS = 30 * 60_000;
 
@@ -293,6 +296,12 @@ export class Importer {
     const incoming = await folder.listIncoming();
     // Invalid files (a settled sidecar that does not match) are claimed too, and rejected with why.
     for (const file of [...incoming.ready, ...incoming.invalid]) {
+      // A name that cannot be claimed (a backslash, longer than the claim allows) is left in in/ and
+      // reported: claiming it threw, which stopped the pass before the ente's other files, every time.
+      if (!isClaimableName(file.name)) {
+        report.waiting.push({ enteFiscalCode: ente.fiscalCode, name: file.name, reason: UNCLAIMABLE_NAME });
+        continue;
+      }
       const done = await this.claimAndImport(ente, folder, file.name, null);
       if (done) report.files.push(done);
     }
