@@ -38,7 +38,7 @@ function values(values: FormValues, name: string): string[] {
 const FIELD_TEXT: Record<string, string> = {
   username: 'Il nome utente deve avere da 3 a 64 caratteri: lettere minuscole, cifre, punto, trattino.',
   fullName: 'Il nome e cognome è obbligatorio.',
-  name: 'Il nome è obbligatorio (al massimo 255 caratteri).',
+  name: 'Il nome è obbligatorio (al massimo 140 caratteri).',
   description: 'La descrizione è obbligatoria (al massimo 140 caratteri).',
   code: 'Il codice del servizio può contenere lettere, cifre, punto, trattino e trattino basso (al massimo 64).',
   password: `La password deve avere almeno ${MIN_PASSWORD_LENGTH} caratteri.`,
