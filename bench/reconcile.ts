@@ -183,6 +183,7 @@ export async function benchReconcile(receipts: number, log: (line: string) => vo
     const { options } = await prepare(site);
     log('reconcile: matching');
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const result = await reconcile({
       store: site.store,
       dataDir: site.dataDir,
@@ -190,6 +191,8 @@ export async function benchReconcile(receipts: number, log: (line: string) => vo
       date: AS_OF,
     });
     const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMsPerReceipt = (cpu.user + cpu.system) / 1000 / options;
     const reconciled = await countOf(site.db, 'payment_options', {
       ente_id: site.enteId,
       status: 'RECONCILED',
@@ -205,7 +208,7 @@ export async function benchReconcile(receipts: number, log: (line: string) => vo
       {
         benchmark: 'Reconciliation',
         case: name,
-        measured: `${fmtS(ms)}, ${fmtInt(rate)} receipts/s (statement import + matching)`,
+        measured: `${fmtS(ms)}, ${fmtInt(rate)} receipts/s, ${cpuMsPerReceipt.toFixed(3)} ms CPU/receipt (statement import + matching)`,
         baseline: `${fmtS(baseMs)}, ${fmtInt(baseRate)} receipts/s raw SQL join + set-based UPDATEs`,
         ratio: ratioOf(rate, baseRate),
         target,

@@ -39,6 +39,8 @@ import { flowView } from './views.ts';
 export const RECONCILIATION_LOCK = 'reconciliation';
 export const RECONCILIATION_ACTOR = 'reconciliation';
 const LOCK_TTL_MS = 30 * 60_000;
+/** The steps options and positions move through, in order. */
+const STEPS = ['REPORTED', 'RECONCILED'] as const;
 
 export interface ReconcileOptions {
   store: Store;
@@ -126,7 +128,11 @@ function emptyEnteResult(ente: Ente): EnteReconciliation {
 
 function flowsToMatch(flows: readonly StoredFlow[], lines: readonly StoredFlowLine[]): FlowToMatch[] {
   const byFlow = new Map<number, StoredFlowLine[]>();
-  for (const line of lines) byFlow.set(line.flowRowId, [...(byFlow.get(line.flowRowId) ?? []), line]);
+  for (const line of lines) {
+    const list = byFlow.get(line.flowRowId);
+    if (list) list.push(line);
+    else byFlow.set(line.flowRowId, [line]);
+  }
   return flows.map((f) => ({
     rowId: f.id,
     flowId: f.flowId,
@@ -303,7 +309,11 @@ async function applyLines(
   );
   // One event per flow whose lines changed, saying what each line became.
   const byFlow = new Map<number, typeof changed>();
-  for (const l of changed) byFlow.set(l.flowRowId, [...(byFlow.get(l.flowRowId) ?? []), l]);
+  for (const l of changed) {
+    const list = byFlow.get(l.flowRowId);
+    if (list) list.push(l);
+    else byFlow.set(l.flowRowId, [l]);
+  }
   for (const [flowRowId, lines] of byFlow) {
     await tx.events.append({
       entityType: RECONCILIATION_FLOW,
@@ -400,8 +410,7 @@ async function applyAnomalies(
   out.changes += plan.create.length + out.anomaliesReopened + out.anomaliesResolved;
 }
 
-function flowNames(data: EnteData, rowIds: readonly number[]): string {
-  const byRow = new Map(data.flows.map((f) => [f.id, f]));
+function flowNames(byRow: ReadonlyMap<number, StoredFlow>, rowIds: readonly number[]): string {
   return rowIds
     .map((id) => {
       const f = byRow.get(id);
@@ -410,35 +419,50 @@ function flowNames(data: EnteData, rowIds: readonly number[]): string {
     .join(', ');
 }
 
+/**
+ * Options then positions, one step at a time for all of them (every REPORTED move, then every
+ * RECONCILED one), set-based: each option and position still goes through the same statuses with one
+ * event each, and each entity's own events keep their order; events of different entities interleave
+ * by step rather than entity by entity.
+ */
 async function applyOptionsAndPositions(
   tx: Store,
   data: EnteData,
   ctx: ChangeContext,
   out: EnteReconciliation,
 ): Promise<void> {
-  for (const move of data.result.options) {
-    const flows = flowNames(data, move.flowRowIds);
-    for (const step of move.steps) {
-      const cause = step === 'REPORTED' ? `reported in flow ${flows}` : `credited by the bank: flow ${flows}`;
-      await tx.positions.setOptionStatus(move.optionId, step, {
-        ...ctx,
-        cause,
-        payload: { flowRowIds: move.flowRowIds },
-      });
-      if (step === 'REPORTED') out.optionsReported += 1;
-      else out.optionsReconciled += 1;
-      out.changes += 1;
-    }
+  const byRow = new Map(data.flows.map((f) => [f.id, f]));
+  const names = new Map(data.result.options.map((m) => [m.optionId, flowNames(byRow, m.flowRowIds)]));
+  for (const step of STEPS) {
+    const moves = data.result.options.filter((m) => m.steps.includes(step));
+    await tx.positions.setOptionStatuses(
+      moves.map((move) => {
+        const flows = names.get(move.optionId) as string;
+        return {
+          optionId: move.optionId,
+          cause: step === 'REPORTED' ? `reported in flow ${flows}` : `credited by the bank: flow ${flows}`,
+          payload: { flowRowIds: move.flowRowIds },
+        };
+      }),
+      step,
+      ctx,
+    );
+    if (step === 'REPORTED') out.optionsReported += moves.length;
+    else out.optionsReconciled += moves.length;
+    out.changes += moves.length;
   }
-  for (const move of data.result.positions) {
-    for (const step of move.steps) {
-      const cause =
-        step === 'REPORTED' ? 'every paid option reported in a flow' : 'every paid option reconciled';
-      await tx.positions.transition(move.positionRowId, step, { ...ctx, cause });
-      if (step === 'REPORTED') out.positionsReported += 1;
-      else out.positionsReconciled += 1;
-      out.changes += 1;
-    }
+  for (const step of STEPS) {
+    const moves = data.result.positions.filter((m) => m.steps.includes(step));
+    const cause =
+      step === 'REPORTED' ? 'every paid option reported in a flow' : 'every paid option reconciled';
+    await tx.positions.transitionMany(
+      moves.map((m) => m.positionRowId),
+      step,
+      { ...ctx, cause },
+    );
+    if (step === 'REPORTED') out.positionsReported += moves.length;
+    else out.positionsReconciled += moves.length;
+    out.changes += moves.length;
   }
 }
 

@@ -124,6 +124,16 @@ export interface ReservedNotice {
   clientId: number | null;
 }
 
+/** One option to move in a bulk status change, with the cause and payload of its own event. */
+export interface OptionStatusChange {
+  optionId: number;
+  cause: string;
+  payload?: unknown;
+}
+
+/** Ids per bulk UPDATE … WHERE id IN (…): within SQLite's bound-parameter limit. */
+const STATUS_CHUNK_SIZE = 500;
+
 export interface ListPositionsFilter {
   status?: PositionStatus;
   limit?: number;
@@ -380,6 +390,17 @@ async function bumpVersion(
     .where({ id: current.id, version: current.version })
     .update({ ...columns, version: current.version + 1, updated_at: now });
   if (changed === 0) throw concurrentUpdate(current.id);
+}
+
+/** Ids grouped by a key (a from-status, a version increment): one UPDATE per group. */
+function groupIds<K>(entries: Iterable<readonly [number, K]>): Map<K, number[]> {
+  const groups = new Map<K, number[]>();
+  for (const [id, key] of entries) {
+    const group = groups.get(key);
+    if (group) group.push(id);
+    else groups.set(key, [id]);
+  }
+  return groups;
 }
 
 export function createPositionsRepository(db: Db, clock: Clock) {
@@ -743,6 +764,118 @@ export function createPositionsRepository(db: Db, clock: Clock) {
         });
       });
       return (await findById(positionRowId)) as StoredPosition;
+    },
+
+    /**
+     * setOptionStatus for many options at once (the reconciliation job): the same checks, status
+     * changes, version bumps and one event per option (with its own cause and payload), written with
+     * one UPDATE per from-status and chunk and multi-row event INSERTs, in one transaction. The
+     * position is not re-read. Events of a chunk share one occurred_at (setOptionStatus takes the
+     * clock per event). An option given twice in one call is refused (the checks read it once).
+     */
+    async setOptionStatuses(
+      changes: readonly OptionStatusChange[],
+      to: OptionStatus,
+      opts: { actor: string },
+    ): Promise<void> {
+      if (new Set(changes.map((c) => c.optionId)).size !== changes.length) {
+        throw domainError('INVALID_STATE_TRANSITION', 'an option can move only once per call', { to });
+      }
+      await inTransaction(db, async (trx) => {
+        for (const part of chunk(changes, STATUS_CHUNK_SIZE)) {
+          const rows: Array<Pick<OptionRow, 'id' | 'position_id' | 'status'>> = await trx('payment_options')
+            .whereIn(
+              'id',
+              part.map((c) => c.optionId),
+            )
+            .select('id', 'position_id', 'status');
+          const current = new Map(rows.map((r) => [toInt(r.id), r]));
+          for (const c of part) {
+            const option = current.get(c.optionId);
+            if (!option)
+              throw domainError('POSITION_UNKNOWN', 'no such payment option', { optionId: c.optionId });
+            assertOptionTransition(option.status, to);
+          }
+          const now = isoNow(clock);
+          for (const [from, ids] of groupIds(rows.map((r) => [toInt(r.id), r.status] as const))) {
+            const changed = await trx('payment_options')
+              .whereIn('id', ids)
+              .andWhere({ status: from })
+              .update({ status: to });
+            if (changed !== ids.length)
+              throw concurrentUpdate(toInt(current.get(ids[0] as number)?.position_id ?? 0), {
+                optionIds: ids,
+              });
+          }
+          // Each option moved bumps its position's version by one, as setOptionStatus does.
+          const moves = new Map<number, number>();
+          for (const r of rows) moves.set(toInt(r.position_id), (moves.get(toInt(r.position_id)) ?? 0) + 1);
+          for (const [count, positionIds] of groupIds(moves)) {
+            await trx('positions')
+              .whereIn('id', positionIds)
+              .update({ version: trx.raw('?? + ?', ['version', count]), updated_at: now });
+          }
+          await appendEvents(
+            trx,
+            clock,
+            part.map((c) => ({
+              entityType: PAYMENT_OPTION,
+              entityId: c.optionId,
+              action: 'status_changed',
+              fromStatus: (current.get(c.optionId) as Pick<OptionRow, 'status'>).status,
+              toStatus: to,
+              cause: c.cause,
+              actor: opts.actor,
+              payload: c.payload,
+            })),
+          );
+        }
+      });
+    },
+
+    /**
+     * transition for many positions at once (the reconciliation job): the same state-machine check,
+     * status change, version bump and one status_changed event per position, with one UPDATE per
+     * from-status and chunk and multi-row event INSERTs, in one transaction. No expected version:
+     * the UPDATE only touches rows still in the status read (anything else is CONCURRENT_UPDATE).
+     */
+    async transitionMany(ids: readonly number[], to: PositionStatus, opts: ChangeContext): Promise<void> {
+      if (new Set(ids).size !== ids.length) {
+        throw domainError('INVALID_STATE_TRANSITION', 'a position can move only once per call', { to });
+      }
+      await inTransaction(db, async (trx) => {
+        for (const part of chunk(ids, STATUS_CHUNK_SIZE)) {
+          const rows: Array<Pick<PositionRow, 'id' | 'status'>> = await trx('positions')
+            .whereIn('id', part)
+            .select('id', 'status');
+          const current = new Map(rows.map((r) => [toInt(r.id), r.status]));
+          for (const id of part) {
+            const from = current.get(id);
+            if (from === undefined) throw domainError('POSITION_UNKNOWN', 'no such position', { id });
+            assertTransition(from, to);
+          }
+          const now = isoNow(clock);
+          for (const [from, group] of groupIds(current)) {
+            const changed = await trx('positions')
+              .whereIn('id', group)
+              .andWhere({ status: from })
+              .update({ status: to, version: trx.raw('?? + 1', ['version']), updated_at: now });
+            if (changed !== group.length) throw concurrentUpdate(group[0] as number, { ids: group });
+          }
+          await appendEvents(
+            trx,
+            clock,
+            part.map((id) => ({
+              entityType: POSITION,
+              entityId: id,
+              action: 'status_changed',
+              fromStatus: current.get(id) as PositionStatus,
+              toStatus: to,
+              ...eventContext(opts),
+            })),
+          );
+        }
+      });
     },
 
     /**

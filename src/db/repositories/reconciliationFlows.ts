@@ -226,6 +226,8 @@ export function sha256Hex(content: string | Uint8Array): string {
 }
 
 const LINE_CHUNK_SIZE = 200;
+/** Lines per bulk UPDATE: five parameters each, under SQLite's historical 999-parameter limit. */
+const LINE_UPDATE_CHUNK_SIZE = 190;
 
 export function createReconciliationFlowsRepository(db: Db, clock: Clock) {
   const getById = async (id: number): Promise<StoredFlow | null> => {
@@ -406,16 +408,20 @@ export function createReconciliationFlowsRepository(db: Db, clock: Clock) {
       return lines;
     },
 
-    /** Writes what matching decided for lines whose match changed. */
+    /**
+     * Writes what matching decided for lines whose match changed: one UPDATE … FROM (VALUES …) per
+     * chunk (SQLite ≥ 3.33 and PostgreSQL both name VALUES columns column1…column5).
+     */
     async updateLines(matches: readonly LineMatch[]): Promise<void> {
       await inTransaction(db, async (trx) => {
-        for (const m of matches) {
-          await trx('reconciliation_flow_lines').where({ id: m.id }).update({
-            status: m.status,
-            receipt_row_id: m.receiptRowId,
-            option_id: m.optionId,
-            anomaly_code: m.anomalyCode,
-          });
+        for (const part of chunk(matches, LINE_UPDATE_CHUNK_SIZE)) {
+          const values = part.map(() => '(cast(? as integer), ?, cast(? as integer), cast(? as integer), ?)');
+          await trx.raw(
+            `update reconciliation_flow_lines set status = v.column2, receipt_row_id = v.column3,
+               option_id = v.column4, anomaly_code = v.column5
+             from (values ${values.join(', ')}) as v where reconciliation_flow_lines.id = v.column1`,
+            part.flatMap((m) => [m.id, m.status, m.receiptRowId, m.optionId, m.anomalyCode]),
+          );
         }
       });
     },
