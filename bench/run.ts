@@ -62,7 +62,9 @@ const SIZES: Record<Mode, Sizes> = {
     scalePositions: 300,
     scaleSeconds: 1,
     scaleProcesses: [1, 2],
-    warmupSeconds: 0,
+    // One warm-up second: on a loaded machine a cold process may answer nothing within the first
+    // second, which leaves a scale row without a ratio.
+    warmupSeconds: 1,
   },
 };
 
