@@ -19,7 +19,7 @@ import {
   type FaultCode,
 } from './envelope.ts';
 import type { OperationDescription, ServiceDescription } from './manifest.ts';
-import { logMessage } from './messageLog.ts';
+import { logMessage, logMessages, type LoggedMessage } from './messageLog.ts';
 import { readUsernameToken, type Authenticator, type Principal } from './wsSecurity.ts';
 
 /** What the guard learnt about a request, for the handler that answers it. */
@@ -32,6 +32,8 @@ export interface SoapContext {
   identity: Record<string, string | null>;
   /** The request envelope exactly as received, for documents stored whole (e.g. a paSendRT receipt). */
   requestXml: string;
+  /** Logs the answer sent together with the request, in one write (see `check`). */
+  logExchange: (answerXml: string, direction?: 'response' | 'fault', httpStatus?: number) => Promise<void>;
 }
 
 declare module 'express-serve-static-core' {
@@ -137,15 +139,15 @@ export function soapGuard(options: GuardOptions): RequestHandler[] {
     return problems;
   }
 
-  async function inspect(req: Request, correlationId: string): Promise<SoapContext | Rejection> {
-    const raw = req.body as Buffer;
+  type Inspected = Omit<SoapContext, 'logExchange'>;
+
+  async function inspect(
+    req: Request,
+    text: string | null,
+    correlationId: string,
+  ): Promise<Inspected | Rejection> {
     // Invalid UTF-8 is refused, never decoded to U+FFFD: a receipt must be stored as it was sent.
-    let text: string;
-    try {
-      text = STRICT_UTF8.decode(raw);
-    } catch {
-      return clientFault(FIXED_TEXT.malformed, correlationId);
-    }
+    if (text === null) return clientFault(FIXED_TEXT.malformed, correlationId);
     let doc: XmlDocument;
     try {
       doc = parseUntrusted(text);
@@ -195,31 +197,53 @@ export function soapGuard(options: GuardOptions): RequestHandler[] {
 
   const check = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const correlationId = res.locals.correlationId as string;
-    const requestXml = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    const log = (
-      direction: 'request' | 'response' | 'fault',
+    const raw = Buffer.isBuffer(req.body) ? req.body : null;
+    // Decoded once: strictly for the checks and the handlers, lossily only for logging a refused body.
+    const text = raw ? strictUtf8(raw) : null;
+    const message = (
+      direction: LoggedMessage['direction'],
       xml: string,
       operation: string | null,
-      status?: number,
-    ) =>
-      logMessage(store, {
-        correlationId,
-        direction,
-        service: service.service,
-        operation,
-        xml,
-        httpStatus: status,
-      });
+    ): LoggedMessage => ({
+      correlationId,
+      direction,
+      service: service.service,
+      operation,
+      xml,
+    });
     try {
-      if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
-        await log('request', requestXml, null);
-        return send(res, clientFault(FIXED_TEXT.envelope, correlationId), log);
+      if (!raw || raw.length === 0) {
+        return await send(
+          res,
+          clientFault(FIXED_TEXT.envelope, correlationId),
+          store,
+          message('request', '', null),
+        );
       }
-      const outcome = await inspect(req, correlationId);
-      const operation = outcome instanceof Rejection ? null : outcome.operation.name;
-      await log('request', requestXml, operation);
-      if (outcome instanceof Rejection) return send(res, outcome, log);
-      req.soap = outcome;
+      const outcome = await inspect(req, text, correlationId);
+      const requestXml = text ?? raw.toString('utf8');
+      if (outcome instanceof Rejection)
+        return await send(res, outcome, store, message('request', requestXml, null));
+      // Durability choice (issue 9): the request is written together with its answer, in one INSERT
+      // once the answer is sent (server.ts, soapErrorHandler), instead of one write transaction before
+      // the handler and one after. A request that gets no logged answer (node-soap error, connection
+      // closed) is still logged alone when the response closes. Trade-off: a crash of the whole
+      // process between this check and the answer now loses the request row too, not only the
+      // answer's; and the request row carries the time of the write, not of its arrival.
+      const request = message('request', requestXml, outcome.operation.name);
+      let pending = true;
+      const logExchange: SoapContext['logExchange'] = (answerXml, direction = 'response', httpStatus) => {
+        const answer = { ...message(direction, answerXml, outcome.operation.name), httpStatus };
+        const messages = pending ? [request, answer] : [answer];
+        pending = false;
+        return logMessages(store, messages);
+      };
+      res.on('close', () => {
+        if (!pending) return;
+        pending = false;
+        logMessage(store, request).catch(() => undefined);
+      });
+      req.soap = { ...outcome, logExchange };
       next();
     } catch (err) {
       next(err);
@@ -229,18 +253,31 @@ export function soapGuard(options: GuardOptions): RequestHandler[] {
   return [assignId, readBody, check];
 }
 
+function strictUtf8(raw: Buffer): string | null {
+  try {
+    return STRICT_UTF8.decode(raw);
+  } catch {
+    return null;
+  }
+}
+
 async function send(
   res: Response,
   rejection: Rejection,
-  log: (
-    direction: 'response' | 'fault',
-    xml: string,
-    operation: string | null,
-    status?: number,
-  ) => Promise<void>,
+  store: Store,
+  request: LoggedMessage,
 ): Promise<void> {
-  // Logged before it is sent, so the log never misses an answer the caller has seen.
-  await log(rejection.status === 200 ? 'response' : 'fault', rejection.body, null, rejection.status);
+  // The request and the refusal in one write, before it is sent: the log never misses an answer
+  // the caller has seen.
+  await logMessages(store, [
+    request,
+    {
+      ...request,
+      direction: rejection.status === 200 ? 'response' : 'fault',
+      xml: rejection.body,
+      httpStatus: rejection.status,
+    },
+  ]);
   res.status(rejection.status).type('text/xml; charset=utf-8').send(rejection.body);
 }
 
@@ -264,11 +301,12 @@ export function soapErrorHandler(service: ServiceDescription, store: Store) {
       body = soapFault('soap:Server', 'Internal error', correlationId);
     }
     const reply = () => void res.status(code).type('text/xml; charset=utf-8').send(body);
+    if (req.soap) return void req.soap.logExchange(body, 'fault', code).then(reply, reply);
     logMessage(store, {
       correlationId,
       direction: 'fault',
       service: service.service,
-      operation: req.soap?.operation.name ?? null,
+      operation: null,
       xml: body,
       httpStatus: code,
     }).then(reply, reply);

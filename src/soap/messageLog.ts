@@ -1,6 +1,7 @@
 // Request/response logging of every SOAP exchange into the event log (entity `soap_message`, keyed
 // by the correlation id), with credentials redacted, and the retention purge that keeps it bounded.
 
+import type { EventInput } from '../db/repositories/events.ts';
 import type { Store } from '../db/store.ts';
 
 export const SOAP_MESSAGE = 'soap_message';
@@ -33,8 +34,20 @@ export function redact(xml: string): string {
 const MAX_LOGGED_CHARS = 256 * 1024;
 
 export async function logMessage(store: Store, message: LoggedMessage): Promise<void> {
+  await store.events.append(eventOf(message));
+}
+
+/**
+ * Several messages (a request and its answer) in one INSERT, so one write transaction instead of
+ * one each; the rows share the time of the write and keep their order (ids ascending).
+ */
+export async function logMessages(store: Store, messages: readonly LoggedMessage[]): Promise<void> {
+  await store.events.appendMany(messages.map(eventOf));
+}
+
+function eventOf(message: LoggedMessage): EventInput {
   const xml = redact(message.xml);
-  await store.events.append({
+  return {
     entityType: SOAP_MESSAGE,
     entityId: message.correlationId,
     action: message.direction,
@@ -48,7 +61,7 @@ export async function logMessage(store: Store, message: LoggedMessage): Promise<
       xml: xml.length > MAX_LOGGED_CHARS ? xml.slice(0, MAX_LOGGED_CHARS) : xml,
       truncated: xml.length > MAX_LOGGED_CHARS,
     },
-  });
+  };
 }
 
 export function purgeMessageLog(store: Store, retentionDays: number, now = new Date()): Promise<number> {

@@ -12,7 +12,6 @@ import type { Store } from '../db/store.ts';
 import { isDomainError, type DomainError } from '../domain/errors.ts';
 import { soapErrorHandler, soapGuard, type SchemaRejection, type SoapContext } from './guard.ts';
 import { loadManifest, XSD_DIR, type ServiceDescription } from './manifest.ts';
-import { logMessage } from './messageLog.ts';
 import type { Authenticator } from './wsSecurity.ts';
 import { TEXT_DESERIALIZERS } from './textDeserializers.ts';
 
@@ -174,13 +173,8 @@ export async function mountSoapServices(app: Express, options: SoapMountOptions)
     server.log = (type: string, data: unknown, incoming) => {
       const req = incoming as Request;
       if (type !== 'replied' || !req.soap) return;
-      void logMessage(options.store, {
-        correlationId: req.soap.correlationId,
-        direction: 'response',
-        service: service.service,
-        operation: req.soap.operation.name,
-        xml: String(data),
-      }).catch(() => undefined);
+      // With the request the guard held back: one write per exchange (guard.ts, `check`).
+      req.soap.logExchange(String(data)).catch(() => undefined);
     };
     app.use(service.path, soapErrorHandler(service, options.store));
   }

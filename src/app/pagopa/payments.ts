@@ -157,10 +157,15 @@ export function debtorForNode(position: StoredPosition): NoticeDebtor {
   };
 }
 
-async function enteNames(store: Store, fiscalCodes: readonly string[]): Promise<Map<string, string>> {
+async function enteNames(
+  store: Store,
+  known: Ente,
+  fiscalCodes: readonly string[],
+): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   for (const code of new Set(fiscalCodes)) {
-    const ente = await store.enti.getByFiscalCode(code);
+    // The notice's own ente (almost always the only one) is already loaded: no statement for it.
+    const ente = code === known.fiscalCode ? known : await store.enti.getByFiscalCode(code);
     if (ente) names.set(code, ente.name);
   }
   return names;
@@ -178,6 +183,7 @@ export async function describeNotice(
   const amounts = transferAmountsFor(option, amountCents);
   const names = await enteNames(
     store,
+    ente,
     option.transfers.map((t) => t.enteFiscalCode),
   );
   const transfers = option.transfers.map((t, i) => ({

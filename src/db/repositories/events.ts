@@ -104,6 +104,9 @@ export function createEventsRepository(db: Db, clock: Clock) {
   return {
     append: (input: EventInput): Promise<void> => appendEvent(db, clock, input),
 
+    /** Appends several events in one INSERT (one write transaction), all with the same time. */
+    appendMany: (inputs: readonly EventInput[]): Promise<void> => appendEvents(db, clock, inputs),
+
     /** Events of one entity, oldest first. */
     async listFor(entityType: string, entityId: string | number): Promise<StoredEvent[]> {
       const rows = await db<EventRow>('events')
