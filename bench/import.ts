@@ -135,12 +135,16 @@ async function importOn(
  * caller closes it) so the SOAP benchmark runs against that database.
  */
 export async function benchImport(
-  rows: number,
+  modeRows: number,
   log: (line: string) => void,
   keepSqlite: ((site: Site) => void) | null = null,
 ): Promise<BenchRow[]> {
+  // PPAY_BENCH_IMPORT_ROWS=200000 PPAY_BENCH_IMPORT_DIALECTS=postgres: one size between quick and
+  // full, e.g. to see whether the rate holds as the tables grow, without the 1,000,000-row run.
+  const rows = Number(process.env.PPAY_BENCH_IMPORT_ROWS) || modeRows;
+  const dialects = (process.env.PPAY_BENCH_IMPORT_DIALECTS ?? 'sqlite,postgres').split(',');
   const out: BenchRow[] = [];
-  for (const dialect of ['sqlite', 'postgres'] as const) {
+  for (const dialect of (['sqlite', 'postgres'] as const).filter((d) => dialects.includes(d))) {
     log(`import: ${fmtInt(rows)} rows on ${dialect}`);
     out.push(await importOn(dialect, rows, dialect === 'sqlite' ? keepSqlite : null));
   }

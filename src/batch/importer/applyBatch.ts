@@ -188,13 +188,35 @@ async function planOf(
   }
 }
 
+// validateDebtPosition is pure: its answer for a draft (position or DomainError) is kept, so a
+// record checked before the transaction (freshNotices) is not checked again inside it.
+const validations = new WeakMap<PositionInput['draft'], { enteFiscalCode: string; result: unknown }>();
+
+/** validateDebtPosition(draft) for the ente, once per draft; throws its DomainError. */
+function validatedOnce(ente: Ente, draft: PositionInput['draft']): DebtPosition {
+  let known = validations.get(draft);
+  if (!known || known.enteFiscalCode !== ente.fiscalCode) {
+    let result: unknown;
+    try {
+      result = validateDebtPosition(draft, { enteFiscalCode: ente.fiscalCode });
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      result = err;
+    }
+    known = { enteFiscalCode: ente.fiscalCode, result };
+    validations.set(draft, known);
+  }
+  if (isDomainError(known.result)) throw known.result;
+  return known.result as DebtPosition;
+}
+
 /** Options that need a fresh notice: INSERTs of positions the ente lacks, valid, without a given IUV. */
 function freshNotices(ente: Ente, plan: Plan, existing: ReadonlySet<string>): number {
   if (plan.kind !== 'apply' || plan.item.action !== 'INSERT' || !plan.item.position) return 0;
   const { draft, iuvs } = plan.item.position;
   if (existing.has(draft.positionId)) return 0;
   try {
-    validateDebtPosition(draft, { enteFiscalCode: ente.fiscalCode });
+    validatedOnce(ente, draft);
   } catch (err) {
     if (isDomainError(err)) return 0;
     throw err;
@@ -254,7 +276,7 @@ function plainInsertOf(
 /** validateDebtPosition with the field named as applyItem names it (position.option[0]...). */
 function validatedForInsert(ente: Ente, input: PositionInput): DebtPosition {
   try {
-    return validateDebtPosition(input.draft, { enteFiscalCode: ente.fiscalCode });
+    return validatedOnce(ente, input.draft);
   } catch (err) {
     if (!isDomainError(err)) throw err;
     throw domainError(err.code, err.message, { ...err.details, field: itemField(err.details.field) });

@@ -4,7 +4,8 @@
 // so an instance that lost its import to another one (heartbeat too old, process gone) can no
 // longer change anything. Lines are written in the transaction of the changes they report.
 
-import type { Db } from '../knex.ts';
+import type { Knex } from 'knex';
+import { dialectOf, type Db } from '../knex.ts';
 import { domainError } from '../../domain/errors.ts';
 import type { DebtPosition } from '../../domain/position.ts';
 import { isUniqueViolation } from '../errors.ts';
@@ -275,6 +276,73 @@ function positionRow(enteId: number, item: NewFilePosition, now: string) {
   };
 }
 
+// The bulk writes of a batch spell their SQL out instead of using knex's insert(): on SQLite knex
+// writes a multi-row INSERT as `select ? as "col", … union all select …`, slower to compile and to
+// prepare than `values (…), (…)`. On SQLite each statement stays within the SQL length whose
+// prepared statement the connection keeps (src/db/knex.ts, MAX_CACHED_SQL_LENGTH), so a full chunk
+// is prepared once per import instead of once per batch; PostgreSQL takes INSERT_CHUNK_SIZE rows
+// per statement, for fewer round trips.
+const SQLITE_CACHED_SQL_LENGTH = 4096;
+
+type Row = Record<string, unknown>;
+
+/** Rows per statement: INSERT_CHUNK_SIZE, or on SQLite what fits in SQLITE_CACHED_SQL_LENGTH. */
+function rowsPerStatement(db: Db, fixedLength: number, rowLength: number): number {
+  if (dialectOf(db) === 'postgres') return INSERT_CHUNK_SIZE;
+  const fit = Math.floor((SQLITE_CACHED_SQL_LENGTH - fixedLength) / (rowLength + 2));
+  return Math.max(1, Math.min(INSERT_CHUNK_SIZE, fit));
+}
+
+/** The rows a raw `… returning` answered (better-sqlite3 gives an array, pg a result). */
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}
+
+/**
+ * `insert into <table> (…) values (…), (…) [returning …]` in chunks; every row has the columns of
+ * the first, in the same order. An undefined value is written as null, as knex does on SQLite
+ * (useNullAsDefault): none of the columns written here has a default. Returns the returned rows.
+ */
+async function insertRows<T = never>(
+  db: Db,
+  table: string,
+  rows: readonly Row[],
+  returning: readonly string[] = [],
+): Promise<T[]> {
+  const first = rows[0];
+  if (!first) return [];
+  const columns = Object.keys(first);
+  const head = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values `;
+  const tail = returning.length ? ` returning ${returning.map((c) => `"${c}"`).join(', ')}` : '';
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const out: T[] = [];
+  for (const part of chunk(rows, rowsPerStatement(db, head.length + tail.length, tuple.length))) {
+    const bindings = part.flatMap((row) => columns.map((c) => row[c] ?? null));
+    const sql = head + part.map(() => tuple).join(', ') + tail;
+    const result: unknown = await db.raw(sql, bindings as Knex.RawBinding[]);
+    if (tail) out.push(...rowsOf<T>(result));
+  }
+  return out;
+}
+
+/**
+ * Links issued IUVs to their options by the ids already known: one `update … from (values …)` per
+ * chunk (SQLite ≥ 3.33 and PostgreSQL), each a lookup by the unique (ente_id, iuv) index. The
+ * former `set option_id = (select … from payment_options …) where iuv in (…)` took 250–500 ms per
+ * 500-row batch on PostgreSQL and grew with the table (bench/README.md).
+ */
+async function linkIuvs(db: Db, enteId: number, links: ReadonlyArray<{ iuv: string; optionId: number }>) {
+  const head = 'with v (iuv, option_id) as (values ';
+  const tail =
+    ') update "iuv_allocations" set "option_id" = v.option_id from v' +
+    ' where "iuv_allocations"."ente_id" = ? and "iuv_allocations"."iuv" = v.iuv';
+  const tuple = '(?, cast(? as integer))';
+  for (const part of chunk(links, rowsPerStatement(db, head.length + tail.length, tuple.length))) {
+    const sql = head + part.map(() => tuple).join(', ') + tail;
+    await db.raw(sql, [...part.flatMap((l) => [l.iuv, l.optionId]), enteId]);
+  }
+}
+
 /** The importer lost its import to another instance: the caller stops and changes nothing more. */
 export function importTakenOver(id: string, owner: string) {
   return domainError('CONCURRENT_UPDATE', `import ${id} is no longer held by ${owner}`, { importId: id });
@@ -472,9 +540,11 @@ export function createImportsRepository(db: Db, clock: Clock) {
 
     /** Stores answered lines; pass the transaction of the batch that made the changes. */
     async insertLines(importId: string, lines: readonly ImportLine[]): Promise<void> {
-      for (const part of chunk(lines, INSERT_CHUNK_SIZE)) {
-        await db('import_lines').insert(part.map((line) => lineColumns(importId, line)));
-      }
+      await insertRows(
+        db,
+        'import_lines',
+        lines.map((line) => lineColumns(importId, line)),
+      );
     },
 
     /**
@@ -656,56 +726,43 @@ export function createImportsRepository(db: Db, clock: Clock) {
     ): Promise<Map<string, number>> {
       const rowIds = new Map<string, number>();
       const now = isoNow(clock);
-      for (const part of chunk(items, INSERT_CHUNK_SIZE)) {
-        await db('positions').insert(part.map((item) => positionRow(enteId, item, now)));
-        // Multi-row RETURNING gives no order guarantee on SQLite: read the ids back by key.
-        const keys = part.map((item) => item.position.positionId);
-        const rows: Array<{ id: number | string; position_id: string }> = await db('positions')
-          .where({ ente_id: enteId })
-          .whereIn('position_id', keys)
-          .select('id', 'position_id');
-        for (const row of rows) rowIds.set(row.position_id, toInt(row.id));
-      }
+      // RETURNING (SQLite ≥ 3.35, PostgreSQL) in no guaranteed order: each id comes with its key.
+      const positionRows = await insertRows<{ id: number | string; position_id: string }>(
+        db,
+        'positions',
+        items.map((item) => positionRow(enteId, item, now)),
+        ['id', 'position_id'],
+      );
+      for (const row of positionRows) rowIds.set(row.position_id, toInt(row.id));
       const options = items.flatMap((item) =>
         item.position.options.map((option, i) => ({ item, option, notice: item.notices[i] as Notice })),
       );
-      const optionIds = new Map<string, number>();
-      for (const part of chunk(options, INSERT_CHUNK_SIZE)) {
-        await db('payment_options').insert(
-          part.map(({ item, option, notice }) => ({
-            position_id: rowIds.get(item.position.positionId),
-            ente_id: enteId,
-            ...optionColumns(option),
-            iuv: notice.iuv,
-            notice_number: notice.noticeNumber,
-            status: 'UNPAID',
-          })),
-        );
-        const iuvs = part.map(({ notice }) => notice.iuv);
-        const rows: Array<{ id: number | string; iuv: string }> = await db('payment_options')
-          .where({ ente_id: enteId })
-          .whereIn('iuv', iuvs)
-          .select('id', 'iuv');
-        for (const row of rows) optionIds.set(row.iuv, toInt(row.id));
-      }
-      const transfers = options.flatMap(({ option, notice }) =>
-        transferRows(optionIds.get(notice.iuv), option),
+      const optionRows = await insertRows<{ id: number | string; iuv: string }>(
+        db,
+        'payment_options',
+        options.map(({ item, option, notice }) => ({
+          position_id: rowIds.get(item.position.positionId),
+          ente_id: enteId,
+          ...optionColumns(option),
+          iuv: notice.iuv,
+          notice_number: notice.noticeNumber,
+          status: 'UNPAID',
+        })),
+        ['id', 'iuv'],
       );
-      for (const part of chunk(transfers, INSERT_CHUNK_SIZE)) await db('transfers').insert(part);
+      const optionIds = new Map<string, number>();
+      for (const row of optionRows) optionIds.set(row.iuv, toInt(row.id));
+      await insertRows(
+        db,
+        'transfers',
+        options.flatMap(({ option, notice }) => transferRows(optionIds.get(notice.iuv), option)),
+      );
       // The IUVs were issued unattached (iuv_allocations.option_id null): link each to its option.
-      for (const part of chunk(options, INSERT_CHUNK_SIZE)) {
-        await db('iuv_allocations')
-          .where({ ente_id: enteId })
-          .whereIn(
-            'iuv',
-            part.map(({ notice }) => notice.iuv),
-          )
-          .update({
-            option_id: db.raw(
-              '(select po.id from payment_options po where po.ente_id = iuv_allocations.ente_id and po.iuv = iuv_allocations.iuv)',
-            ),
-          });
-      }
+      await linkIuvs(
+        db,
+        enteId,
+        options.map(({ notice }) => ({ iuv: notice.iuv, optionId: optionIds.get(notice.iuv) as number })),
+      );
       await appendEvents(
         db,
         clock,
