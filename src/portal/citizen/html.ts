@@ -50,6 +50,31 @@ export function formatDate(isoDate: string): string {
   return match ? `${match[3]}/${match[2]}/${match[1]}` : isoDate;
 }
 
+const ROME_DATE_TIME = new Intl.DateTimeFormat('it-IT', {
+  timeZone: 'Europe/Rome',
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/**
+ * `dd/mm/yyyy hh:mm`: an instant with a zone (our UTC timestamps) in Italian time; a local
+ * date-time as pagoPA writes it (no zone: already Italian time) as written; '' for none.
+ */
+export function formatDateTime(value: string | null | undefined): string {
+  if (!value) return '';
+  const local = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::[\d.]+)?$/.exec(value);
+  if (local) return `${local[3]}/${local[2]}/${local[1]} ${local[4]}:${local[5]}`;
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) return formatDate(value);
+  const part = (type: Intl.DateTimeFormatPartTypes) =>
+    ROME_DATE_TIME.formatToParts(at).find((p) => p.type === type)?.value ?? '';
+  return `${part('day')}/${part('month')}/${part('year')} ${part('hour')}:${part('minute')}`;
+}
+
 export const ASSETS = '/pay/assets';
 
 export interface Frame {

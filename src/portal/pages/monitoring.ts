@@ -21,7 +21,7 @@ import type { FlowStatus } from '../../reconciliation/matching.ts';
 import type { ReconciliationFlow } from '../../app/callbacks/notifyReconciliation.ts';
 import type { ReconciliationFlowSummary } from '../../app/reconciliation/views.ts';
 import { receiptDetails } from '../../app/callbacks/receiptDetails.ts';
-import { formatDate, formatEuro, html, type Html } from '../citizen/html.ts';
+import { formatDate, formatDateTime, formatEuro, html, type Html } from '../citizen/html.ts';
 import { csrfField, PORTAL } from '../layout.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -111,29 +111,6 @@ function badge(className: string, text: string): Html {
 
 export function positionStatusBadge(status: PositionStatus): Html {
   return badge(POSITION_STATUS_BADGE[status], POSITION_STATUS_LABELS[status]);
-}
-
-const ROME_DATE_TIME = new Intl.DateTimeFormat('it-IT', {
-  timeZone: 'Europe/Rome',
-  day: '2-digit',
-  month: '2-digit',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-
-/**
- * `dd/mm/yyyy hh:mm`: an instant with a zone (our UTC timestamps) in Italian time, a local
- * date-time as pagoPA writes it (no zone: already Italian) as it is.
- */
-export function formatDateTime(value: string | null): string {
-  if (!value) return '';
-  if (/(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    const at = new Date(value);
-    if (!Number.isNaN(at.getTime())) return ROME_DATE_TIME.format(at).replace(',', '');
-  }
-  const local = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
-  return local ? `${local[3]}/${local[2]}/${local[1]} ${local[4]}:${local[5]}` : formatDate(value);
 }
 
 function positionUrl(id: number): string {

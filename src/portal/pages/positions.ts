@@ -21,7 +21,7 @@ import {
   type FieldError,
   type PositionFormValues,
 } from '../../app/portal/positionForm.ts';
-import { formatDate, formatEuro, html, type Html } from '../citizen/html.ts';
+import { formatDate, formatDateTime, formatEuro, html, type Html } from '../citizen/html.ts';
 import { csrfField, PORTAL } from '../layout.ts';
 
 export const POSITIONS_PORTAL = `${PORTAL}/posizioni`;
@@ -100,28 +100,6 @@ const EVENT_LABELS: Record<string, string> = {
   'outbox:status_changed': 'Notifica al gestionale: cambio di stato',
   'outbox:delivery_attempt': 'Tentativo di consegna della notifica al gestionale',
 };
-
-const ROME_TIME = new Intl.DateTimeFormat('it-IT', {
-  timeZone: 'Europe/Rome',
-  day: '2-digit',
-  month: '2-digit',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-
-/** An ISO instant as Italians read it: `25/11/2026 01:29` (Europe/Rome). */
-export function formatRomeDateTime(iso: string): string {
-  // A pagoPA dateTime without a zone (paymentDateTime) is already Italian local time: shown as written.
-  const local = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::[\d.]+)?$/.exec(iso);
-  if (local) return `${local[3]}/${local[2]}/${local[1]} ${local[4]}:${local[5]}`;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const part = (type: Intl.DateTimeFormatPartTypes) =>
-    ROME_TIME.formatToParts(date).find((p) => p.type === type)?.value ?? '';
-  return `${part('day')}/${part('month')}/${part('year')} ${part('hour')}:${part('minute')}`;
-}
 
 function installmentLabel(installment: number): string {
   return installment === 0 ? 'Pagamento unico' : `Rata ${installment}`;
@@ -661,7 +639,7 @@ function paymentsSection(payments: readonly Payment[], receipts: readonly Receip
               ${payments.map(
                 (p) =>
                   html`<tr>
-                    <th scope="row" class="nowrap">${formatRomeDateTime(p.createdAt)}</th>
+                    <th scope="row" class="nowrap">${formatDateTime(p.createdAt)}</th>
                     <td class="nowrap">${p.noticeNumber ?? p.iuv}</td>
                     <td>${p.ccpOrToken}</td>
                     <td>${p.pspId ?? ''}</td>
@@ -696,12 +674,12 @@ function paymentsSection(payments: readonly Payment[], receipts: readonly Receip
               ${receipts.map(
                 (r) =>
                   html`<tr data-testid="receipt-row">
-                    <th scope="row" class="nowrap">${formatRomeDateTime(r.receivedAt)}</th>
+                    <th scope="row" class="nowrap">${formatDateTime(r.receivedAt)}</th>
                     <td>${r.receiptId}</td>
                     <td class="nowrap">${r.noticeNumber ?? r.iuv}</td>
                     <td>${r.outcome === 'OK' ? 'Positivo' : 'Negativo'}</td>
                     <td class="text-end nowrap">${formatEuro(r.amountCents)}</td>
-                    <td class="nowrap">${r.paymentDateTime ? formatRomeDateTime(r.paymentDateTime) : ''}</td>
+                    <td class="nowrap">${r.paymentDateTime ? formatDateTime(r.paymentDateTime) : ''}</td>
                     <td>${r.pspId ?? ''}</td>
                     <td>${r.flaggedReason ?? ''}</td>
                   </tr>`,
@@ -739,9 +717,7 @@ function timelineSection(position: StoredPosition, events: readonly StoredEvent[
                   data-testid="timeline-entry"
                   data-action="${e.entityType}:${e.action}"
                 >
-                  <time datetime="${e.occurredAt}" class="fw-semibold"
-                    >${formatRomeDateTime(e.occurredAt)}</time
-                  >
+                  <time datetime="${e.occurredAt}" class="fw-semibold">${formatDateTime(e.occurredAt)}</time>
                   · ${label(e)}${change(e)}
                   <br /><small class="text-muted"
                     >Causa: ${e.cause} · Autore: <span data-testid="timeline-actor">${e.actor}</span></small
@@ -824,8 +800,8 @@ export function positionDetailBody(res: Response, view: PositionDetailView): Htm
       ${item('Descrizione', html`<span data-testid="position-description">${position.description}</span>`)}
       ${item('Debitore', debtorText(position))}
       ${item('Pagabile dal', position.validityDate ? formatDate(position.validityDate) : '')}
-      ${item('Creata il', formatRomeDateTime(position.createdAt))}
-      ${item('Ultima modifica', formatRomeDateTime(position.updatedAt))}
+      ${item('Creata il', formatDateTime(position.createdAt))}
+      ${item('Ultima modifica', formatDateTime(position.updatedAt))}
     </dl>
     <h2 class="h4 mt-4">Avvisi e rate</h2>
     ${optionsTable(position)}

@@ -11,27 +11,11 @@ import {
   type UploadRow,
   type UploadSummary,
 } from '../../app/portal/excelUpload.ts';
-import { formatEuro, html, type Html } from '../citizen/html.ts';
+import { formatDateTime, formatEuro, html, type Html } from '../citizen/html.ts';
 import { csrfQuery, PORTAL } from '../layout.ts';
 
 export const UPLOADS = `${PORTAL}/caricamenti`;
 const XLSX_ACCEPT = '.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
-const DATE_TIME = new Intl.DateTimeFormat('it-IT', {
-  timeZone: 'Europe/Rome',
-  day: '2-digit',
-  month: '2-digit',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-
-/** An ISO timestamp as Italians read it, in Italian time. */
-export function formatDateTime(iso: string | null): string {
-  if (!iso) return '';
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : DATE_TIME.format(date);
-}
 
 function formatDay(isoDate: string | null): string {
   const m = isoDate ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate) : null;

@@ -44,7 +44,8 @@ import {
   type PortalContext,
 } from '../context.ts';
 import { chosenEnte, enteChoices, handler, PORTAL_SECURITY_HEADERS, sendFile, sendPage } from '../http.ts';
-import { formatDateTime, UPLOADS, uploadFormBody, uploadResultBody } from '../pages/upload.ts';
+import { UPLOADS, uploadFormBody, uploadResultBody } from '../pages/upload.ts';
+import { formatDateTime } from '../citizen/html.ts';
 
 /** Rows the outcome page shows; the workbook has them all. */
 const PAGE_ROWS = 1000;
