@@ -18,7 +18,7 @@ import {
 import type { Receipt } from '../../db/repositories/receipts.ts';
 import { domainError } from '../../domain/errors.ts';
 import { romeDate } from '../../pagopa/time.ts';
-import { readStoredReceipt } from '../../pagopa/storedReceipt.ts';
+import { readStoredTransfers } from '../../pagopa/storedReceipt.ts';
 import type { Clock } from '../../db/rows.ts';
 import {
   DEFAULT_THRESHOLDS,
@@ -160,8 +160,8 @@ function flowsToMatch(flows: readonly StoredFlow[], lines: readonly StoredFlowLi
  */
 function receiptLines(receipt: Receipt, ente: Ente) {
   const legacy = receipt.source === 'paaInviaRT';
-  const details = readStoredReceipt(legacy ? 'rt' : 'current', receipt.document);
-  return details.transfers
+  // Only the transfers are read (a scan of the stored copy, not a parse of the whole document).
+  return readStoredTransfers(legacy ? 'rt' : 'current', receipt.document)
     .filter((t) => t.enteFiscalCode === ente.fiscalCode && t.amountCents !== 0)
     .map((t) => ({
       iur: legacy ? (t.iur ?? receipt.receiptId) : receipt.receiptId,
