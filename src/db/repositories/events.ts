@@ -35,7 +35,7 @@ export interface StoredEvent {
   payload: unknown;
 }
 
-interface EventRow {
+export interface EventRow {
   id: number | string;
   occurred_at: string;
   entity_type: string;
@@ -48,7 +48,7 @@ interface EventRow {
   payload: string | null;
 }
 
-function toEvent(row: EventRow): StoredEvent {
+export function toEvent(row: EventRow): StoredEvent {
   return {
     id: toInt(row.id),
     occurredAt: row.occurred_at,

@@ -43,7 +43,7 @@ export interface OutboxMessage {
   groupSeq: number | null;
 }
 
-interface OutboxRow {
+export interface OutboxRow {
   id: string;
   topic: string;
   target: string;
@@ -58,7 +58,7 @@ interface OutboxRow {
   group_seq: number | string | null;
 }
 
-function toMessage(row: OutboxRow): OutboxMessage {
+export function toMessage(row: OutboxRow): OutboxMessage {
   return {
     id: row.id,
     topic: row.topic,

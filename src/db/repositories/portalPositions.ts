@@ -4,8 +4,7 @@
 // `position:<id>`), oldest first.
 
 import type { Db } from '../knex.ts';
-import { toInt } from '../rows.ts';
-import type { StoredEvent } from './events.ts';
+import { toEvent, type EventRow, type StoredEvent } from './events.ts';
 
 /** Enough of a stored position to find what concerns it. */
 export interface TimelineSubject {
@@ -14,45 +13,8 @@ export interface TimelineSubject {
   options: ReadonlyArray<{ id: number; iuv: string }>;
 }
 
-interface EventRow {
-  id: number | string;
-  occurred_at: string;
-  entity_type: string;
-  entity_id: string;
-  action: string;
-  from_status: string | null;
-  to_status: string | null;
-  cause: string;
-  actor: string;
-  payload: string | null;
-}
-
 /** A timeline longer than this shows its oldest entries only (a position has a few dozen at most). */
 export const TIMELINE_LIMIT = 1000;
-
-function parsePayload(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
-function toEvent(row: EventRow): StoredEvent {
-  return {
-    id: toInt(row.id),
-    occurredAt: row.occurred_at,
-    entityType: row.entity_type,
-    entityId: row.entity_id,
-    action: row.action,
-    fromStatus: row.from_status,
-    toStatus: row.to_status,
-    cause: row.cause,
-    actor: row.actor,
-    payload: parsePayload(row.payload),
-  };
-}
 
 const ids = (rows: ReadonlyArray<{ id: number | string }>): string[] => rows.map((r) => String(r.id));
 

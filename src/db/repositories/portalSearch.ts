@@ -8,7 +8,7 @@ import type { PositionStatus } from '../../domain/positionState.ts';
 import type { FlowStatus } from '../../reconciliation/matching.ts';
 import type { Db } from '../knex.ts';
 import { chunk, toInt, toIntOrNull } from '../rows.ts';
-import type { OutboxMessage, OutboxStatus } from './outbox.ts';
+import { toMessage, type OutboxMessage, type OutboxRow, type OutboxStatus } from './outbox.ts';
 import { toReceipt, type Receipt, type ReceiptRow } from './receipts.ts';
 
 export interface Paging {
@@ -148,46 +148,6 @@ interface PaymentListRow extends ReceiptRow {
   option_notice_number: string | null;
   debtor_fiscal_code: string | null;
   debtor_full_name: string | null;
-}
-
-interface OutboxRow {
-  id: string;
-  topic: string;
-  target: string;
-  payload: string;
-  status: OutboxStatus;
-  attempts: number | string;
-  next_attempt_at: string;
-  last_error: string | null;
-  created_at: string;
-  delivered_at: string | null;
-  group_key: string | null;
-  group_seq: number | string | null;
-}
-
-function parsePayload(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-function toOutboxMessage(row: OutboxRow): OutboxMessage {
-  return {
-    id: row.id,
-    topic: row.topic,
-    target: row.target,
-    payload: parsePayload(row.payload),
-    status: row.status,
-    attempts: toInt(row.attempts),
-    nextAttemptAt: row.next_attempt_at,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    deliveredAt: row.delivered_at,
-    groupKey: row.group_key,
-    groupSeq: toIntOrNull(row.group_seq),
-  };
 }
 
 /** The ente fiscal code a callback payload names (every callback's header carries one). */
@@ -474,7 +434,7 @@ export function createPortalSearch(db: Db) {
         .limit(search.limit)
         .offset(search.offset);
       const codes = search.enteFiscalCodes;
-      const messages = rows.map(toOutboxMessage);
+      const messages = rows.map(toMessage);
       return {
         total,
         rows:
