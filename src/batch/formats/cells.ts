@@ -119,3 +119,12 @@ export function csvLine(values: readonly (string | number | undefined)[]): strin
 export function latin1Bytes(text: string): Buffer {
   return Buffer.from(text.replace(/[\u0100-\u{10ffff}]/gu, '?'), 'latin1');
 }
+
+/**
+ * A copy of `text` that holds nothing else alive. V8 keeps a substring of a longer string (a cell
+ * cut from its line) as a slice pointing at the whole line: an id remembered for the whole file
+ * (duplicate checks) would keep every line of the file in memory with it.
+ */
+export function detachedCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}

@@ -18,7 +18,7 @@ import { parseIban } from '../../domain/iban.ts';
 import { formatAmount, parseDecimalAmount, type AmountCents } from '../../domain/money.ts';
 import { ANONYMOUS_DEBTOR, MAX_AMOUNT_CENTS } from '../../domain/position.ts';
 import { parseUntrusted } from '../../xml/schema.ts';
-import { calendarDate, LEGACY_EMAIL, PPAY_POSITION_ID, TAXONOMY } from './cells.ts';
+import { calendarDate, detachedCopy, LEGACY_EMAIL, PPAY_POSITION_ID, TAXONOMY } from './cells.ts';
 import { CsvLineError, readLines } from './csvLines.ts';
 import { looksLikeFormula, neutraliseCell } from './csvSafety.ts';
 import {
@@ -559,7 +559,7 @@ class RowReader {
         field: 'IUD',
         message: `IUD ${iud} already appeared at line ${earlier} (PAA_IMPORT_IUD_DUPLICATO)`,
       });
-    } else this.seen.set(iud, line);
+    } else this.seen.set(detachedCopy(iud), line);
     return iud;
   }
 

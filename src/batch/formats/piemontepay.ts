@@ -14,8 +14,10 @@ import { domainError } from '../../domain/errors.ts';
 import { ANONYMOUS_DEBTOR, MAX_TRANSFERS } from '../../domain/position.ts';
 import {
   calendarDate,
+  type CellRow,
   compactDateToIso,
   csvLine,
+  detachedCopy,
   filledWidth,
   isBlank,
   isBlankRow,
@@ -23,9 +25,8 @@ import {
   latin1Bytes,
   LEGACY_EMAIL,
   PPAY_POSITION_ID,
-  sniffLatin1OrUtf8,
-  type CellRow,
   type SheetCell,
+  sniffLatin1OrUtf8,
 } from './cells.ts';
 import { CsvLineError, readLines, splitCsvLine, type LineEncoding } from './csvLines.ts';
 import { readSheetRows } from './xlsx.ts';
@@ -744,7 +745,7 @@ class ListContext {
   private duplicateCheck(line: number, positionId: string, cells: Cells): void {
     const earlier = this.seen.get(positionId);
     if (earlier === undefined) {
-      this.seen.set(positionId, line);
+      this.seen.set(detachedCopy(positionId), line);
       return;
     }
     cells.errors.unshift({

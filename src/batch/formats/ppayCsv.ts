@@ -37,6 +37,7 @@ import {
   type MetadataPair,
   type RowErrorCode,
 } from './types.ts';
+import { detachedCopy } from './cells.ts';
 
 export const PPAY_CSV_FORMAT = 'ppay-csv-1';
 export const PPAY_CSV_DELIMITER = ';';
@@ -714,7 +715,7 @@ class PositionGrouper {
     if (positionId === '') return;
     const earlier = this.seen.get(positionId);
     if (earlier === undefined) {
-      this.seen.set(positionId, (rows[0] as Row).line);
+      this.seen.set(detachedCopy(positionId), (rows[0] as Row).line);
       return;
     }
     const message = `position ${positionId} already appeared at line ${earlier}: a position's rows must be contiguous and appear once`;

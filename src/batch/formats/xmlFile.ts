@@ -22,6 +22,7 @@ import {
   type ImportRecord,
   type ImportTransfer,
 } from './types.ts';
+import { detachedCopy } from './cells.ts';
 
 export const PPAY_XML_FORMAT = 'ppay-xml-1';
 export { FLOWS_NS };
@@ -243,7 +244,7 @@ function itemOf(
       `position ${positionId} is also in item ${earlier} of this file`,
     );
   }
-  seen.set(positionId, sequence);
+  seen.set(detachedCopy(positionId), sequence);
   const base = { positionId, lines: [sequence], serviceCode, warnings: [] };
   const record: ImportRecord =
     action === 'CANCEL'
