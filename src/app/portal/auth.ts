@@ -195,7 +195,7 @@ export async function authenticate(store: Store, attempt: LoginAttempt): Promise
   }
   const found = username ? await store.portalUsers.findForLogin(username) : null;
   // Verify even for an unknown user, so timing does not tell which usernames exist.
-  const ok = await verifyPassword(attempt.password, found?.passwordHash ?? DUMMY_HASH);
+  const ok = await verifyPassword(attempt.password, found?.passwordHash ?? (await dummyHash()));
   if (!found || !ok || found.user.status !== 'active') {
     await countFailure(store, keys, now);
     await refuse(
@@ -220,7 +220,12 @@ export async function authenticate(store: Store, attempt: LoginAttempt): Promise
   return found.user;
 }
 
-const DUMMY_HASH = await hashPassword(randomBytes(12).toString('hex'));
+/** A hash to verify against for unknown users, made on the first such login, not at start-up. */
+let dummy: Promise<string> | null = null;
+function dummyHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(12).toString('hex'));
+  return dummy;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sessions
