@@ -118,15 +118,79 @@ export interface RenderOptions {
 
 // A fixed date for data without a usable one: the output must not depend on when it is rendered.
 const FALLBACK_DATE = new Date('2000-01-01T00:00:00.000Z');
-const MARGIN = 40;
+export const MARGIN = 40;
 const QR_SIZE = 110;
 const DATA_MATRIX_SIZE = 96;
-const BLUE = '#0066cc';
-const DARK = '#17324d';
-const GREY = '#5c6f82';
-const LIGHT = '#eef3f8';
+export const BLUE = '#0066cc';
+export const DARK = '#17324d';
+export const GREY = '#5c6f82';
+export const LIGHT = '#eef3f8';
 
-type Doc = PDFKit.PDFDocument;
+export type Doc = PDFKit.PDFDocument;
+
+/** The PDF facts both documents set; the date makes the bytes reproducible. */
+export interface PdfMeta {
+  title: string;
+  author: string;
+  subject: string;
+  date: Date;
+}
+
+/** An A4 pdfkit document and the promise of its bytes once `doc.end()` is called. */
+export function openPdf(
+  meta: PdfMeta,
+  options: RenderOptions & { autoFirstPage?: boolean },
+): { doc: Doc; done: Promise<Buffer> } {
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    compress: options.compress ?? true,
+    autoFirstPage: options.autoFirstPage ?? true,
+    lang: 'it-IT',
+    info: {
+      Title: meta.title,
+      Author: meta.author,
+      Subject: meta.subject,
+      Creator: 'ppay-connector',
+      Producer: 'ppay-connector',
+      CreationDate: meta.date,
+      ModDate: meta.date,
+    },
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  return { doc, done };
+}
+
+/** The blue band, the document's title with "pagoPA" opposite, and its causale (three lines at most). */
+export function titleBand(
+  doc: Doc,
+  title: string,
+  description: string,
+  width: number,
+  textWidth = width,
+): void {
+  doc.rect(MARGIN, MARGIN, width, 4).fill(BLUE);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(18)
+    .fillColor(BLUE)
+    .text(title, MARGIN, MARGIN + 14);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(16)
+    .fillColor(BLUE)
+    .text('pagoPA', MARGIN, MARGIN + 14, { width, align: 'right' });
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(12)
+    .fillColor(DARK)
+    .text(description, MARGIN, MARGIN + 38, { width: textWidth, height: 44, ellipsis: true });
+}
 
 function label(doc: Doc, text: string, x: number, y: number, width: number): void {
   doc.font('Helvetica-Bold').fontSize(7.5).fillColor(GREY).text(text.toUpperCase(), x, y, { width });
@@ -154,23 +218,8 @@ function optionTitle(option: NoticeOptionData, installments: number): string {
 }
 
 function header(doc: Doc, data: NoticeDocumentData, width: number): number {
-  doc.rect(MARGIN, MARGIN, width, 4).fill(BLUE);
-  doc
-    .font('Helvetica-Bold')
-    .fontSize(18)
-    .fillColor(BLUE)
-    .text('AVVISO DI PAGAMENTO', MARGIN, MARGIN + 14);
-  doc
-    .font('Helvetica-Bold')
-    .fontSize(16)
-    .fillColor(BLUE)
-    .text('pagoPA', MARGIN, MARGIN + 14, { width, align: 'right' });
   // At most three lines: the payment portions below print the causale again.
-  doc
-    .font('Helvetica-Bold')
-    .fontSize(12)
-    .fillColor(DARK)
-    .text(data.description, MARGIN, MARGIN + 38, { width: width - 80, height: 44, ellipsis: true });
+  titleBand(doc, 'AVVISO DI PAGAMENTO', data.description, width, width - 80);
   return doc.y + 14;
 }
 
@@ -416,28 +465,15 @@ export async function renderNoticePdf(
     ),
   );
   const date = validDate(data.issuedAt);
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: MARGIN,
-    compress: options.compress ?? true,
-    autoFirstPage: false,
-    lang: 'it-IT',
-    info: {
-      Title: `Avviso di pagamento pagoPA ${data.options[0]?.noticeNumber ?? ''}`.trim(),
-      Author: data.ente.name,
-      Subject: data.description,
-      Creator: 'ppay-connector',
-      Producer: 'ppay-connector',
-      CreationDate: date,
-      ModDate: date,
+  const { doc, done } = openPdf(
+    {
+      title: `Avviso di pagamento pagoPA ${data.options[0]?.noticeNumber ?? ''}`.trim(),
+      author: data.ente.name,
+      subject: data.description,
+      date,
     },
-  });
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+    { ...options, autoFirstPage: false },
+  );
   const installments = data.installmentCount ?? data.options.filter((o) => o.installment > 0).length;
   data.options.forEach((option, i) => {
     doc.addPage();

@@ -2,20 +2,22 @@
 // ente, debtor and payer, notice number, IUV, amount, date and time paid, PSP, receipt id and the
 // transfers, from the receipt pagoPA sent (src/app/receiptDocument.ts). Same data, same bytes.
 
-import PDFDocument from 'pdfkit';
 import type { ReceiptDocumentData } from '../app/receiptDocument.ts';
 import { formatEuro } from './citizen/html.ts';
-import { groupNoticeNumber, type RenderOptions } from './noticePdf.ts';
+import {
+  DARK,
+  GREY,
+  groupNoticeNumber,
+  LIGHT,
+  MARGIN,
+  openPdf,
+  titleBand,
+  type Doc,
+  type RenderOptions,
+} from './noticePdf.ts';
 
 const FALLBACK_DATE = new Date('2000-01-01T00:00:00.000Z');
-const MARGIN = 40;
-const BLUE = '#0066cc';
-const DARK = '#17324d';
-const GREY = '#5c6f82';
-const LIGHT = '#eef3f8';
 const GREEN = '#008758';
-
-type Doc = PDFKit.PDFDocument;
 
 const ROME = new Intl.DateTimeFormat('it-IT', {
   timeZone: 'Europe/Rome',
@@ -127,44 +129,17 @@ export async function renderReceiptPdf(
   options: RenderOptions = {},
 ): Promise<Buffer> {
   const date = Number.isNaN(data.issuedAt.getTime()) ? FALLBACK_DATE : data.issuedAt;
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: MARGIN,
-    compress: options.compress ?? true,
-    lang: 'it-IT',
-    info: {
-      Title: `Ricevuta di pagamento pagoPA ${data.noticeNumber ?? data.iuv}`,
-      Author: data.ente.name,
-      Subject: data.description,
-      Creator: 'ppay-connector',
-      Producer: 'ppay-connector',
-      CreationDate: date,
-      ModDate: date,
+  const { doc, done } = openPdf(
+    {
+      title: `Ricevuta di pagamento pagoPA ${data.noticeNumber ?? data.iuv}`,
+      author: data.ente.name,
+      subject: data.description,
+      date,
     },
-  });
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+    options,
+  );
   const width = doc.page.width - 2 * MARGIN;
-  doc.rect(MARGIN, MARGIN, width, 4).fill(BLUE);
-  doc
-    .font('Helvetica-Bold')
-    .fontSize(18)
-    .fillColor(BLUE)
-    .text('RICEVUTA DI PAGAMENTO', MARGIN, MARGIN + 14);
-  doc
-    .font('Helvetica-Bold')
-    .fontSize(16)
-    .fillColor(BLUE)
-    .text('pagoPA', MARGIN, MARGIN + 14, { width, align: 'right' });
-  doc
-    .font('Helvetica-Bold')
-    .fontSize(12)
-    .fillColor(DARK)
-    .text(data.description, MARGIN, MARGIN + 38, { width, height: 44, ellipsis: true });
+  titleBand(doc, 'RICEVUTA DI PAGAMENTO', data.description, width);
 
   const boxTop = doc.y + 12;
   doc.lineWidth(1).strokeColor(GREEN).rect(MARGIN, boxTop, width, 48).stroke();
